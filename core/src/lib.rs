@@ -1,0 +1,17 @@
+//! The agent engine. Front-ends and embedding programs drive a session through [`codex::Codex`]:
+//! they submit [`codex_protocol::protocol::Op`]s and read [`codex_protocol::protocol::Event`]s,
+//! nothing else.
+
+pub mod client;
+pub mod codex;
+pub mod config;
+pub mod error;
+pub mod model_provider_info;
+mod tasks;
+
+pub use codex::Codex;
+pub use codex::CodexSpawnOk;
+pub use codex::InitialHistory;
+pub use config::Config;
+pub use config::ConfigOverrides;
+pub use error::CodexErr;

@@ -1,0 +1,1 @@
+//! Tasks a session runs (being written).
