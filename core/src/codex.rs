@@ -1,20 +1,468 @@
-//! The session engine (being written): `Codex::spawn`, the submission loop and the turn loop.
+//! The session engine: [`Codex::spawn`] starts a session whose submission loop turns [`Op`]s into
+//! tasks and [`Event`]s. One task runs at a time; a new turn replaces a running one only when its
+//! input cannot be queued into it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::MutexGuard;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering;
 
 use codex_protocol::ConversationId;
+use codex_protocol::config_types::ReasoningEffort;
+use codex_protocol::config_types::ReasoningSummary;
+use codex_protocol::models::InputItem;
 use codex_protocol::models::ResponseItem;
+use codex_protocol::protocol::AskForApproval;
+use codex_protocol::protocol::Event;
+use codex_protocol::protocol::EventMsg;
+use codex_protocol::protocol::INITIAL_SUBMIT_ID;
+use codex_protocol::protocol::Op;
+use codex_protocol::protocol::SandboxPolicy;
+use codex_protocol::protocol::SessionConfiguredEvent;
+use codex_protocol::protocol::Submission;
+use codex_protocol::protocol::TaskCompleteEvent;
+use codex_protocol::protocol::TokenUsageInfo;
+use codex_protocol::protocol::TurnAbortReason;
+use codex_protocol::protocol::TurnAbortedEvent;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::client::ModelClient;
+use crate::config::Config;
+use crate::environment_context::EnvironmentContext;
+use crate::error::CodexErr;
+use crate::error::Result;
+use crate::instructions;
+use crate::model_family;
+use crate::tasks::RegularTask;
+use crate::tasks::SessionTask;
+use crate::tasks::TaskKind;
+
+/// Capacity of the submission queue; submitting blocks (asynchronously) when it is full.
+const SUBMISSION_CHANNEL_CAPACITY: usize = 64;
 
 /// The handle a front-end holds: submit ops, read events.
-pub struct Codex {}
+pub struct Codex {
+    next_id: AtomicU64,
+    tx_sub: mpsc::Sender<Submission>,
+    rx_event: tokio::sync::Mutex<mpsc::UnboundedReceiver<Event>>,
+}
 
+/// A freshly started session and the `session_configured` event that opened it.
 pub struct CodexSpawnOk {
     pub codex: Codex,
     pub conversation_id: ConversationId,
+    pub session_configured: SessionConfiguredEvent,
 }
 
-/// How a session starts: empty, from a recorded session (same id), or from a copy (new id).
+/// How a session starts: empty, or seeded with the items of an earlier conversation (new id).
 #[derive(Debug, Clone, Default)]
 pub enum InitialHistory {
     #[default]
     New,
     Forked(Vec<ResponseItem>),
+}
+
+impl Codex {
+    /// Starts a session. Fails early (before any request) when the provider's API key is missing.
+    pub async fn spawn(config: Config, initial_history: InitialHistory) -> Result<CodexSpawnOk> {
+        config
+            .model_provider
+            .api_key()
+            .map_err(CodexErr::EnvVar)?;
+        let config = Arc::new(config);
+        let (tx_sub, rx_sub) = mpsc::channel(SUBMISSION_CHANNEL_CAPACITY);
+        let (tx_event, mut rx_event) = mpsc::unbounded_channel();
+        let conversation_id = ConversationId::new();
+
+        let context = TurnContext::from_config(
+            &config,
+            conversation_id,
+            config.model.clone(),
+            config.model_reasoning_effort,
+            config.model_reasoning_summary,
+            config.cwd.clone(),
+            config.approval_policy,
+            config.sandbox_policy.clone(),
+            None,
+        );
+        let session = Arc::new(Session {
+            conversation_id,
+            config: Arc::clone(&config),
+            tx_event,
+            state: Mutex::new(SessionState::default()),
+            active: Mutex::new(None),
+        });
+        match initial_history {
+            InitialHistory::New => {
+                let initial = session.build_initial_context(&context);
+                session.record_items(&initial);
+            }
+            InitialHistory::Forked(items) => session.record_items(&items),
+        }
+
+        session.send_event(
+            INITIAL_SUBMIT_ID,
+            EventMsg::SessionConfigured(SessionConfiguredEvent {
+                session_id: conversation_id,
+                model: config.model.clone(),
+                reasoning_effort: config.model_reasoning_effort,
+                history_log_id: 0,
+                history_entry_count: 0,
+                initial_messages: None,
+                rollout_path: PathBuf::new(),
+            }),
+        );
+        tokio::spawn(submission_loop(session, Arc::new(context), rx_sub));
+
+        let first = rx_event
+            .recv()
+            .await
+            .ok_or_else(|| CodexErr::Fatal("the session stopped before it started".into()))?;
+        let EventMsg::SessionConfigured(session_configured) = first.msg else {
+            return Err(CodexErr::Fatal(
+                "the session's first event was not session_configured".into(),
+            ));
+        };
+        Ok(CodexSpawnOk {
+            codex: Codex {
+                next_id: AtomicU64::new(0),
+                tx_sub,
+                rx_event: tokio::sync::Mutex::new(rx_event),
+            },
+            conversation_id,
+            session_configured,
+        })
+    }
+
+    /// Queues an op and returns the submission id its events will carry.
+    pub async fn submit(&self, op: Op) -> Result<String> {
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst).to_string();
+        self.submit_with_id(Submission { id: id.clone(), op })
+            .await?;
+        Ok(id)
+    }
+
+    pub async fn submit_with_id(&self, submission: Submission) -> Result<()> {
+        self.tx_sub
+            .send(submission)
+            .await
+            .map_err(|_| CodexErr::Fatal("the session has stopped".into()))
+    }
+
+    /// The next event; an error once the session has stopped and every event was read.
+    pub async fn next_event(&self) -> Result<Event> {
+        self.rx_event
+            .lock()
+            .await
+            .recv()
+            .await
+            .ok_or_else(|| CodexErr::Fatal("the session has stopped".into()))
+    }
+}
+
+/// Settings that hold for one turn: which model, where, under which policies.
+pub(crate) struct TurnContext {
+    pub(crate) client: ModelClient,
+    pub(crate) model: String,
+    pub(crate) effort: Option<ReasoningEffort>,
+    pub(crate) summary: ReasoningSummary,
+    pub(crate) cwd: PathBuf,
+    pub(crate) approval_policy: AskForApproval,
+    pub(crate) sandbox_policy: SandboxPolicy,
+    pub(crate) base_instructions: String,
+    pub(crate) final_output_json_schema: Option<serde_json::Value>,
+    pub(crate) model_context_window: Option<u64>,
+    pub(crate) show_raw_agent_reasoning: bool,
+}
+
+impl TurnContext {
+    #[allow(clippy::too_many_arguments)]
+    fn from_config(
+        config: &Arc<Config>,
+        conversation_id: ConversationId,
+        model: String,
+        effort: Option<ReasoningEffort>,
+        summary: ReasoningSummary,
+        cwd: PathBuf,
+        approval_policy: AskForApproval,
+        sandbox_policy: SandboxPolicy,
+        final_output_json_schema: Option<serde_json::Value>,
+    ) -> Self {
+        let config = if model == config.model {
+            Arc::clone(config)
+        } else {
+            let mut changed = Config::clone(config);
+            changed.model = model;
+            Arc::new(changed)
+        };
+        let model_context_window = config
+            .model_context_window
+            .or_else(|| model_family::context_window(&config.model));
+        TurnContext {
+            base_instructions: config
+                .base_instructions
+                .clone()
+                .unwrap_or_else(|| instructions::BASE_INSTRUCTIONS.to_string()),
+            show_raw_agent_reasoning: config.show_raw_agent_reasoning,
+            client: ModelClient::new(Arc::clone(&config), conversation_id, effort, summary),
+            model: config.model.clone(),
+            effort,
+            summary,
+            cwd,
+            approval_policy,
+            sandbox_policy,
+            final_output_json_schema,
+            model_context_window,
+        }
+    }
+
+    fn environment_context(&self) -> EnvironmentContext {
+        EnvironmentContext::new(&self.cwd, self.approval_policy, &self.sandbox_policy)
+    }
+}
+
+/// A running session: its history, its one active task and its event channel.
+pub(crate) struct Session {
+    pub(crate) conversation_id: ConversationId,
+    pub(crate) config: Arc<Config>,
+    tx_event: mpsc::UnboundedSender<Event>,
+    state: Mutex<SessionState>,
+    active: Mutex<Option<ActiveTask>>,
+}
+
+#[derive(Default)]
+struct SessionState {
+    history: Vec<ResponseItem>,
+    token_info: Option<TokenUsageInfo>,
+    /// User input that arrived while a task ran; taken before its next model request.
+    pending_input: Vec<ResponseItem>,
+}
+
+struct ActiveTask {
+    sub_id: String,
+    kind: TaskKind,
+    task: Arc<dyn SessionTask>,
+    handle: JoinHandle<()>,
+    cancel: CancellationToken,
+}
+
+/// Locks a mutex even if a panicking thread poisoned it: the data are plain values that stay valid.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Session {
+    pub(crate) fn send_event(&self, sub_id: &str, msg: EventMsg) {
+        // A closed channel means the front-end is gone; nothing left to tell.
+        let _ = self.tx_event.send(Event {
+            id: sub_id.to_string(),
+            msg,
+        });
+    }
+
+    pub(crate) fn record_items(&self, items: &[ResponseItem]) {
+        if items.is_empty() {
+            return;
+        }
+        lock(&self.state).history.extend_from_slice(items);
+    }
+
+    pub(crate) fn history_snapshot(&self) -> Vec<ResponseItem> {
+        lock(&self.state).history.clone()
+    }
+
+    pub(crate) fn take_pending_input(&self) -> Vec<ResponseItem> {
+        std::mem::take(&mut lock(&self.state).pending_input)
+    }
+
+    /// Folds one response's usage into the session total and returns the new info.
+    pub(crate) fn update_token_usage(
+        &self,
+        usage: &codex_protocol::protocol::TokenUsage,
+        context_window: Option<u64>,
+    ) -> TokenUsageInfo {
+        let mut state = lock(&self.state);
+        let info = TokenUsageInfo::append(state.token_info.take(), usage, context_window);
+        state.token_info = Some(info.clone());
+        info
+    }
+
+    fn build_initial_context(&self, ctx: &TurnContext) -> Vec<ResponseItem> {
+        let mut items = Vec::new();
+        if let Some(text) = &self.config.user_instructions {
+            items.push(instructions::user_instructions_message(text));
+        }
+        items.push(ctx.environment_context().to_response_item());
+        items
+    }
+
+    /// Queues input for the running task. Returns the input back when no task is running.
+    fn inject_input(&self, input: Vec<InputItem>) -> std::result::Result<(), Vec<InputItem>> {
+        let active = lock(&self.active);
+        if active.is_none() {
+            return Err(input);
+        }
+        let item = crate::turn::response_item_from_input(input);
+        lock(&self.state).pending_input.push(item);
+        Ok(())
+    }
+
+    async fn spawn_task(
+        self: &Arc<Self>,
+        ctx: Arc<TurnContext>,
+        sub_id: String,
+        input: Vec<InputItem>,
+        task: Arc<dyn SessionTask>,
+    ) {
+        self.abort_active_task(TurnAbortReason::Replaced).await;
+        let cancel = CancellationToken::new();
+        let session = Arc::clone(self);
+        let run = Arc::clone(&task).run(
+            Arc::clone(self),
+            ctx,
+            sub_id.clone(),
+            input,
+            cancel.clone(),
+        );
+        let task_sub_id = sub_id.clone();
+        // Hold the slot while spawning so a fast task cannot finish before it is registered.
+        let mut active = lock(&self.active);
+        let handle = tokio::spawn(async move {
+            let last_agent_message = run.await;
+            session.on_task_finished(&task_sub_id, last_agent_message);
+        });
+        *active = Some(ActiveTask {
+            sub_id,
+            kind: task.kind(),
+            task,
+            handle,
+            cancel,
+        });
+    }
+
+    fn on_task_finished(&self, sub_id: &str, last_agent_message: Option<String>) {
+        {
+            let mut active = lock(&self.active);
+            match active.as_ref() {
+                Some(task) if task.sub_id == sub_id => *active = None,
+                // Aborted meanwhile: the abort path reports the end of the task.
+                _ => return,
+            }
+        }
+        self.send_event(
+            sub_id,
+            EventMsg::TaskComplete(TaskCompleteEvent { last_agent_message }),
+        );
+    }
+
+    async fn abort_active_task(self: &Arc<Self>, reason: TurnAbortReason) {
+        let Some(task) = lock(&self.active).take() else {
+            return;
+        };
+        lock(&self.state).pending_input.clear();
+        task.cancel.cancel();
+        task.handle.abort();
+        tracing::debug!(kind = ?task.kind, sub_id = %task.sub_id, "task aborted");
+        task.task.abort(self, &task.sub_id).await;
+        self.send_event(
+            &task.sub_id,
+            EventMsg::TurnAborted(TurnAbortedEvent { reason }),
+        );
+    }
+}
+
+async fn submission_loop(
+    session: Arc<Session>,
+    mut context: Arc<TurnContext>,
+    mut rx_sub: mpsc::Receiver<Submission>,
+) {
+    while let Some(Submission { id: sub_id, op }) = rx_sub.recv().await {
+        match op {
+            Op::Interrupt => session.abort_active_task(TurnAbortReason::Interrupted).await,
+            Op::UserInput { items } => {
+                if let Err(items) = session.inject_input(items) {
+                    session
+                        .spawn_task(Arc::clone(&context), sub_id, items, Arc::new(RegularTask))
+                        .await;
+                }
+            }
+            Op::UserTurn {
+                items,
+                cwd,
+                approval_policy,
+                sandbox_policy,
+                model,
+                effort,
+                summary,
+                final_output_json_schema,
+            } => {
+                let next = TurnContext::from_config(
+                    &session.config,
+                    session.conversation_id,
+                    model,
+                    effort,
+                    summary,
+                    cwd,
+                    approval_policy,
+                    sandbox_policy,
+                    final_output_json_schema,
+                );
+                record_environment_change(&session, &context, &next);
+                context = Arc::new(next);
+                if let Err(items) = session.inject_input(items) {
+                    session
+                        .spawn_task(Arc::clone(&context), sub_id, items, Arc::new(RegularTask))
+                        .await;
+                }
+            }
+            Op::OverrideTurnContext {
+                cwd,
+                approval_policy,
+                sandbox_policy,
+                model,
+                effort,
+                summary,
+            } => {
+                let current = &context;
+                let next = TurnContext::from_config(
+                    &session.config,
+                    session.conversation_id,
+                    model.unwrap_or_else(|| current.model.clone()),
+                    effort.unwrap_or(current.effort),
+                    summary.unwrap_or(current.summary),
+                    cwd.unwrap_or_else(|| current.cwd.clone()),
+                    approval_policy.unwrap_or(current.approval_policy),
+                    sandbox_policy.unwrap_or_else(|| current.sandbox_policy.clone()),
+                    current.final_output_json_schema.clone(),
+                );
+                record_environment_change(&session, &context, &next);
+                context = Arc::new(next);
+            }
+            Op::ExecApproval { .. } | Op::PatchApproval { .. } => {
+                // Nothing in this build asks for approval yet, so there is nothing to resolve.
+                tracing::debug!(sub_id, "approval for an unknown request ignored");
+            }
+            Op::Shutdown => {
+                session.abort_active_task(TurnAbortReason::Interrupted).await;
+                session.send_event(&sub_id, EventMsg::ShutdownComplete);
+                break;
+            }
+            other => tracing::warn!(sub_id, op = ?other, "unsupported op ignored"),
+        }
+    }
+}
+
+/// Tells the model when the cwd or the policies changed since the last turn.
+fn record_environment_change(session: &Session, previous: &TurnContext, next: &TurnContext) {
+    let before = previous.environment_context();
+    let after = next.environment_context();
+    if before != after {
+        session.record_items(&[after.to_response_item()]);
+    }
 }

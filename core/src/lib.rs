@@ -5,9 +5,13 @@
 pub mod client;
 pub mod codex;
 pub mod config;
+mod environment_context;
 pub mod error;
+mod instructions;
+mod model_family;
 pub mod model_provider_info;
 mod tasks;
+mod turn;
 
 pub use codex::Codex;
 pub use codex::CodexSpawnOk;

@@ -1,1 +1,6 @@
+//! The one integration-test binary: every crate's end-to-end tests, one module per area.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+mod suite;

@@ -2,17 +2,45 @@
 //!
 //! Precedence, lowest to highest: built-in defaults < `$CODEX_HOME/config.toml` < the selected
 //! profile < `-c key=value` overrides < dedicated CLI flags ([`ConfigOverrides`]).
+//! `docs/config.md` is the user-facing reference for every key.
+
+mod error;
+mod load;
+mod overrides;
+mod schema;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::path::PathBuf;
 
 use codex_protocol::config_types::ReasoningEffort;
 use codex_protocol::config_types::ReasoningSummary;
+use codex_protocol::config_types::SandboxMode;
 use codex_protocol::config_types::Verbosity;
 use codex_protocol::protocol::AskForApproval;
 use codex_protocol::protocol::SandboxPolicy;
 
+pub use error::ConfigError;
+pub use error::LineColumn;
+pub use overrides::parse_cli_override;
+
 use crate::model_provider_info::ModelProviderInfo;
+use crate::model_provider_info::OPENAI_PROVIDER_ID;
+use crate::model_provider_info::OSS_PROVIDER_ID;
+use crate::model_provider_info::built_in_model_providers;
+use schema::ConfigToml;
+use schema::ShellEnvironmentPolicyToml;
+
+/// Name of the configuration file inside `$CODEX_HOME`.
+pub const CONFIG_TOML_FILE: &str = "config.toml";
+/// Global instructions read from `$CODEX_HOME` into [`Config::user_instructions`].
+pub const USER_INSTRUCTIONS_FILE: &str = "AGENTS.md";
+pub const DEFAULT_MODEL: &str = "gpt-5-codex";
+/// Default model when the provider is the built-in `oss` one (`--oss`).
+pub const DEFAULT_OSS_MODEL: &str = "gpt-oss:20b";
+pub const DEFAULT_PROJECT_DOC_MAX_BYTES: usize = 32 * 1024;
 
 /// The fully resolved configuration of a session.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +56,8 @@ pub struct Config {
     pub model_reasoning_effort: Option<ReasoningEffort>,
     pub model_reasoning_summary: ReasoningSummary,
     pub model_verbosity: Option<Verbosity>,
+    /// Send `reasoning.summary` even when the model is not known to support it.
+    pub model_supports_reasoning_summaries: bool,
     pub approval_policy: AskForApproval,
     pub sandbox_policy: SandboxPolicy,
     /// Absolute working directory of the session.
@@ -80,4 +110,215 @@ pub enum ShellEnvironmentPolicyInherit {
     #[default]
     All,
     None,
+}
+
+/// `$CODEX_HOME` if set (it must exist; the result is canonical), else `~/.codex` (which need
+/// not exist yet).
+pub fn find_codex_home() -> std::io::Result<PathBuf> {
+    codex_home_from(std::env::var_os("CODEX_HOME"), std::env::home_dir())
+}
+
+fn codex_home_from(
+    env_value: Option<std::ffi::OsString>,
+    home_dir: Option<PathBuf>,
+) -> std::io::Result<PathBuf> {
+    if let Some(value) = env_value.filter(|v| !v.is_empty()) {
+        let path = PathBuf::from(value);
+        return path.canonicalize().map_err(|err| {
+            std::io::Error::new(
+                err.kind(),
+                format!(
+                    "CODEX_HOME is set to {}, which cannot be used: {err}",
+                    path.display()
+                ),
+            )
+        });
+    }
+    let home = home_dir.ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "cannot find the home directory; set CODEX_HOME",
+        )
+    })?;
+    Ok(home.join(".codex"))
+}
+
+impl Config {
+    /// Loads `config.toml` from [`find_codex_home`] and applies `-c` overrides (in order, as
+    /// returned by [`parse_cli_override`]) and CLI flags.
+    pub fn load(
+        cli_overrides: Vec<(String, toml::Value)>,
+        overrides: ConfigOverrides,
+    ) -> Result<Config, ConfigError> {
+        let codex_home = find_codex_home().map_err(ConfigError::CodexHome)?;
+        Self::load_with_home(codex_home, cli_overrides, overrides)
+    }
+
+    /// Like [`Config::load`] with an explicit `codex_home` (which need not exist).
+    pub fn load_with_home(
+        codex_home: PathBuf,
+        cli_overrides: Vec<(String, toml::Value)>,
+        overrides: ConfigOverrides,
+    ) -> Result<Config, ConfigError> {
+        let config_path = codex_home.join(CONFIG_TOML_FILE);
+        let mut warnings = Vec::new();
+        let layered = load::load_layers(
+            &config_path,
+            &cli_overrides,
+            overrides.config_profile.as_deref(),
+            &mut warnings,
+        )?;
+        let mut config = resolve(layered.toml, codex_home, &config_path, overrides)?;
+        config.active_profile = layered.active_profile;
+        config.warnings = warnings;
+        Ok(config)
+    }
+}
+
+/// Defaults and CLI flags applied to the merged, checked TOML.
+fn resolve(
+    toml: ConfigToml,
+    codex_home: PathBuf,
+    config_path: &Path,
+    overrides: ConfigOverrides,
+) -> Result<Config, ConfigError> {
+    let ConfigOverrides {
+        model,
+        model_provider,
+        config_profile: _,
+        cwd,
+        approval_policy,
+        sandbox_mode,
+        base_instructions,
+        show_raw_agent_reasoning,
+    } = overrides;
+
+    let process_cwd = || std::env::current_dir().map_err(ConfigError::CurrentDir);
+    let cwd = match cwd {
+        Some(cwd) if cwd.is_absolute() => cwd,
+        Some(cwd) => process_cwd()?.join(cwd),
+        None => process_cwd()?,
+    };
+
+    let mut model_providers = built_in_model_providers();
+    model_providers.extend(toml.model_providers);
+    let model_provider_id = model_provider
+        .or(toml.model_provider)
+        .unwrap_or_else(|| OPENAI_PROVIDER_ID.to_string());
+    let Some(selected_provider) = model_providers.get(&model_provider_id).cloned() else {
+        let mut known: Vec<String> = model_providers.keys().cloned().collect();
+        known.sort();
+        return Err(ConfigError::UnknownProvider {
+            id: model_provider_id,
+            path: config_path.to_path_buf(),
+            known,
+        });
+    };
+    let model = model.or(toml.model).unwrap_or_else(|| {
+        if model_provider_id == OSS_PROVIDER_ID {
+            DEFAULT_OSS_MODEL.to_string()
+        } else {
+            DEFAULT_MODEL.to_string()
+        }
+    });
+
+    let sandbox_policy = match sandbox_mode.or(toml.sandbox_mode).unwrap_or_default() {
+        SandboxMode::ReadOnly => SandboxPolicy::ReadOnly,
+        SandboxMode::DangerFullAccess => SandboxPolicy::DangerFullAccess,
+        SandboxMode::WorkspaceWrite => {
+            let settings = toml.sandbox_workspace_write.unwrap_or_default();
+            SandboxPolicy::WorkspaceWrite {
+                writable_roots: settings
+                    .writable_roots
+                    .into_iter()
+                    .map(|root| cwd.join(root))
+                    .collect(),
+                network_access: settings.network_access,
+                exclude_tmpdir_env_var: settings.exclude_tmpdir_env_var,
+                exclude_slash_tmp: settings.exclude_slash_tmp,
+            }
+        }
+    };
+
+    let base_instructions = match (base_instructions, toml.base_instructions) {
+        (Some(text), _) | (None, Some(text)) => Some(text),
+        (None, None) => match toml.experimental_instructions_file {
+            Some(file) => Some(read_instructions_file(&codex_home.join(file))?),
+            None => None,
+        },
+    };
+    let user_instructions = read_user_instructions(&codex_home.join(USER_INSTRUCTIONS_FILE))?;
+
+    Ok(Config {
+        model,
+        model_provider_id,
+        model_provider: selected_provider,
+        model_providers,
+        model_context_window: toml.model_context_window,
+        model_max_output_tokens: toml.model_max_output_tokens,
+        model_auto_compact_token_limit: toml.model_auto_compact_token_limit,
+        model_reasoning_effort: toml.model_reasoning_effort,
+        model_reasoning_summary: toml.model_reasoning_summary.unwrap_or_default(),
+        model_verbosity: toml.model_verbosity,
+        model_supports_reasoning_summaries: toml
+            .model_supports_reasoning_summaries
+            .unwrap_or(false),
+        approval_policy: approval_policy.or(toml.approval_policy).unwrap_or_default(),
+        sandbox_policy,
+        cwd,
+        codex_home,
+        project_doc_max_bytes: toml
+            .project_doc_max_bytes
+            .unwrap_or(DEFAULT_PROJECT_DOC_MAX_BYTES),
+        shell_environment_policy: toml
+            .shell_environment_policy
+            .map(ShellEnvironmentPolicy::from)
+            .unwrap_or_default(),
+        notify: toml.notify.filter(|argv| !argv.is_empty()),
+        hide_agent_reasoning: toml.hide_agent_reasoning.unwrap_or(false),
+        show_raw_agent_reasoning: show_raw_agent_reasoning
+            .or(toml.show_raw_agent_reasoning)
+            .unwrap_or(false),
+        base_instructions,
+        user_instructions,
+        active_profile: None,
+        warnings: Vec::new(),
+    })
+}
+
+impl From<ShellEnvironmentPolicyToml> for ShellEnvironmentPolicy {
+    fn from(toml: ShellEnvironmentPolicyToml) -> Self {
+        ShellEnvironmentPolicy {
+            inherit: toml.inherit.unwrap_or_default(),
+            ignore_default_excludes: toml.ignore_default_excludes.unwrap_or(false),
+            exclude: toml.exclude.unwrap_or_default(),
+            set: toml.set.unwrap_or_default(),
+            include_only: toml.include_only.unwrap_or_default(),
+        }
+    }
+}
+
+fn read_instructions_file(path: &Path) -> Result<String, ConfigError> {
+    let error = |message: String| ConfigError::InstructionsFile {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|err| error(err.to_string()))?;
+    if text.trim().is_empty() {
+        return Err(error("the file is empty".to_string()));
+    }
+    Ok(text)
+}
+
+/// `$CODEX_HOME/AGENTS.md`, trimmed; `None` when missing or blank.
+fn read_user_instructions(path: &Path) -> Result<Option<String>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if text.trim().is_empty() => Ok(None),
+        Ok(text) => Ok(Some(text.trim().to_string())),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            error,
+        }),
+    }
 }

@@ -1,0 +1,60 @@
+//! The `codex` binary: parses the command line and hands each subcommand to its front-end.
+//!
+//! Parsing comes first and is cheap, so `codex --version` and `--help` answer instantly; the async
+//! runtime and the config are only set up for a subcommand that needs them. The entry point lives
+//! in this library so other packages (the integration tests) can build the very same binary.
+
+use clap::Parser;
+use clap::Subcommand;
+
+/// Codex: a coding agent for the terminal.
+///
+/// Run `codex exec "<prompt>"` to let the agent work on a task non-interactively.
+#[derive(Debug, Parser)]
+#[command(version, bin_name = "codex", subcommand_negates_reqs = true)]
+struct MultitoolCli {
+    /// Override a config.toml value for every subcommand: `-c key=value`, where key is a dotted
+    /// path (`a.b.c`) and value is parsed as TOML, falling back to a literal string. Repeatable;
+    /// overrides given after the subcommand win over these.
+    #[arg(long = "config", short = 'c', value_name = "key=value")]
+    config_overrides: Vec<String>,
+
+    #[command(subcommand)]
+    subcommand: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run Codex non-interactively on one prompt.
+    #[command(visible_alias = "e")]
+    Exec(codex_exec::Cli),
+}
+
+/// The whole `codex` program: parses `std::env::args`, runs, and exits the process.
+pub fn main() -> ! {
+    let cli = MultitoolCli::parse();
+    let code = match cli.subcommand {
+        Some(Command::Exec(exec_cli)) => run_async(codex_exec::run_main(exec_cli, cli.config_overrides)),
+        None => {
+            eprintln!(
+                "codex: the interactive UI is not available in this build; run `codex exec \"<prompt>\"` instead (see `codex --help`)."
+            );
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Runs a front-end on a multi-threaded Tokio runtime and returns its exit code.
+fn run_async(front_end: impl std::future::Future<Output = i32>) -> i32 {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(front_end),
+        Err(err) => {
+            eprintln!("Error: cannot start the async runtime: {err}");
+            1
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Server-sent events over a byte stream, with the provider's idle timeout. Both wire APIs read their
+//! streams through [`SseReader`]; each then maps event payloads to [`ResponseEvent`]s.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use eventsource_stream::Event;
+use eventsource_stream::EventStream;
+use eventsource_stream::Eventsource;
+use futures::Stream;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use super::ResponseEvent;
+use super::ResponseStream;
+use crate::error::CodexErr;
+use crate::error::Result;
+
+/// Room for a whole response's deltas, so a slow consumer rarely stalls the reader.
+const EVENT_CHANNEL_CAPACITY: usize = 1600;
+
+pub(crate) type EventSender = mpsc::Sender<Result<ResponseEvent>>;
+
+/// Runs `produce` on its own task and hands back the stream it feeds. Dropping the stream drops the
+/// producer, which cancels the HTTP body read.
+pub(crate) fn spawn_event_stream<F, Fut>(produce: F) -> ResponseStream
+where
+    F: FnOnce(EventSender) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (tx_event, rx_event) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
+    let receiver_gone = tx_event.clone();
+    let producer = produce(tx_event);
+    tokio::spawn(async move {
+        // Stop at once when the consumer drops the stream, even while the server is silent.
+        tokio::select! {
+            () = producer => {}
+            () = receiver_gone.closed() => {}
+        }
+    });
+    ResponseStream { rx_event }
+}
+
+/// Yields SSE events one by one; errors are already in the engine's terms.
+pub(crate) struct SseReader<S> {
+    events: Pin<Box<EventStream<S>>>,
+    idle_timeout: Duration,
+}
+
+impl<S, B, E> SseReader<S>
+where
+    S: Stream<Item = std::result::Result<B, E>>,
+    B: AsRef<[u8]>,
+    E: Display,
+{
+    pub(crate) fn new(bytes: S, idle_timeout: Duration) -> Self {
+        Self {
+            events: Box::pin(bytes.eventsource()),
+            idle_timeout,
+        }
+    }
+
+    pub(crate) fn set_idle_timeout(&mut self, idle_timeout: Duration) {
+        self.idle_timeout = idle_timeout;
+    }
+
+    /// The next event, `Ok(None)` at the end of the body, or an error for a broken or idle stream.
+    pub(crate) async fn next_event(&mut self) -> Result<Option<Event>> {
+        match tokio::time::timeout(self.idle_timeout, self.events.next()).await {
+            Err(_) => Err(CodexErr::Stream(
+                "idle timeout waiting for SSE".to_string(),
+                None,
+            )),
+            Ok(None) => Ok(None),
+            Ok(Some(Ok(event))) => Ok(Some(event)),
+            Ok(Some(Err(err))) => Err(CodexErr::Stream(err.to_string(), None)),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use bytes::Bytes;
+    use futures::Stream;
+
+    use super::*;
+
+    /// A byte stream delivering `chunks` as separate reads, the way a network would split them.
+    pub(crate) fn byte_stream(
+        chunks: &[&str],
+    ) -> impl Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send + 'static {
+        let owned: Vec<std::result::Result<Bytes, std::io::Error>> = chunks
+            .iter()
+            .map(|c| Ok(Bytes::from(c.to_string())))
+            .collect();
+        futures::stream::iter(owned)
+    }
+
+    /// Everything a parser sent, in order, after it finished.
+    pub(crate) fn drain(
+        mut rx: mpsc::Receiver<Result<ResponseEvent>>,
+    ) -> Vec<Result<ResponseEvent>> {
+        let mut out = Vec::new();
+        while let Ok(event) = rx.try_recv() {
+            out.push(event);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::byte_stream;
+    use super::*;
+
+    #[tokio::test]
+    async fn events_split_across_chunks() {
+        let mut reader = SseReader::new(
+            byte_stream(&["data: {\"a\"", ":1}\n", "\nevent: x\ndata: 2\n\n"]),
+            Duration::from_secs(5),
+        );
+        let first = reader.next_event().await.ok().flatten();
+        assert_eq!(first.map(|e| e.data), Some("{\"a\":1}".to_string()));
+        let second = reader.next_event().await.ok().flatten();
+        assert_eq!(
+            second.map(|e| (e.event, e.data)),
+            Some(("x".into(), "2".into()))
+        );
+        assert!(matches!(reader.next_event().await, Ok(None)));
+    }
+
+    #[tokio::test]
+    async fn dropping_the_stream_stops_the_producer() {
+        struct SetOnDrop(std::sync::Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for SetOnDrop {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let guard = SetOnDrop(std::sync::Arc::clone(&dropped));
+        let mut stream = spawn_event_stream(move |tx| async move {
+            let _guard = guard;
+            let _ = tx.send(Ok(ResponseEvent::Created)).await;
+            // A server that never sends anything again.
+            futures::future::pending::<()>().await;
+        });
+        assert_eq!(
+            stream.next().await.and_then(|e| e.ok()),
+            Some(ResponseEvent::Created)
+        );
+        drop(stream);
+        for _ in 0..100 {
+            if dropped.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("producer still running after the stream was dropped");
+    }
+
+    #[tokio::test]
+    async fn idle_stream_times_out() {
+        let pending =
+            futures::stream::pending::<std::result::Result<bytes::Bytes, std::io::Error>>();
+        let mut reader = SseReader::new(pending, Duration::from_millis(20));
+        match reader.next_event().await {
+            Err(CodexErr::Stream(message, None)) => {
+                assert_eq!(message, "idle timeout waiting for SSE")
+            }
+            other => panic!("expected idle timeout, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! The turn loop: sample the model, answer its tool calls, sample again until it stops calling.
+//!
+//! A sampling request whose stream breaks is re-run (up to the provider's `stream_max_retries`).
+//! Items the broken attempt already completed are kept and sent along with the retry, so nothing
+//! the user saw is produced twice, and text deltas of a message the model regenerates are only
+//! forwarded past the point the user has already seen.
+
+use std::path::Path;
+
+use base64::Engine;
+use codex_protocol::models::ContentItem;
+use codex_protocol::models::FunctionCallOutputPayload;
+use codex_protocol::models::InputItem;
+use codex_protocol::models::ReasoningItemContent;
+use codex_protocol::models::ReasoningItemReasoningSummary;
+use codex_protocol::models::ResponseItem;
+use codex_protocol::models::WebSearchAction;
+use codex_protocol::protocol::AgentMessageDeltaEvent;
+use codex_protocol::protocol::AgentMessageEvent;
+use codex_protocol::protocol::AgentReasoningDeltaEvent;
+use codex_protocol::protocol::AgentReasoningEvent;
+use codex_protocol::protocol::AgentReasoningRawContentDeltaEvent;
+use codex_protocol::protocol::AgentReasoningRawContentEvent;
+use codex_protocol::protocol::AgentReasoningSectionBreakEvent;
+use codex_protocol::protocol::ErrorEvent;
+use codex_protocol::protocol::EventMsg;
+use codex_protocol::protocol::InputMessageKind;
+use codex_protocol::protocol::RateLimitSnapshot;
+use codex_protocol::protocol::StreamErrorEvent;
+use codex_protocol::protocol::TaskStartedEvent;
+use codex_protocol::protocol::TokenCountEvent;
+use codex_protocol::protocol::UserMessageEvent;
+use codex_protocol::protocol::WebSearchBeginEvent;
+use codex_protocol::protocol::WebSearchEndEvent;
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::client::Prompt;
+use crate::client::ResponseEvent;
+use crate::client::backoff;
+use crate::codex::Session;
+use crate::codex::TurnContext;
+use crate::error::CodexErr;
+use crate::error::Result;
+
+/// Runs one task: records the user's input, then loops over sampling requests until the model
+/// answers without calling a tool. Returns the last assistant message.
+pub(crate) async fn run_task(
+    sess: &Session,
+    ctx: &TurnContext,
+    sub_id: &str,
+    input: Vec<InputItem>,
+    cancel: &CancellationToken,
+) -> Option<String> {
+    if input.is_empty() {
+        return None;
+    }
+    sess.send_event(
+        sub_id,
+        EventMsg::TaskStarted(TaskStartedEvent {
+            model_context_window: ctx.model_context_window,
+        }),
+    );
+    let user_item = response_item_from_input(input);
+    emit_user_message(sess, sub_id, &user_item);
+    sess.record_items(&[user_item]);
+
+    loop {
+        let pending = sess.take_pending_input();
+        for item in &pending {
+            emit_user_message(sess, sub_id, item);
+        }
+        sess.record_items(&pending);
+
+        match run_turn(sess, ctx, sub_id, cancel).await {
+            Ok(outcome) => {
+                sess.record_items(&outcome.items);
+                if !outcome.needs_follow_up {
+                    return outcome.last_agent_message;
+                }
+            }
+            Err(CodexErr::Interrupted) => return None,
+            Err(err) => {
+                sess.send_event(
+                    sub_id,
+                    EventMsg::Error(ErrorEvent {
+                        message: err.to_string(),
+                    }),
+                );
+                return None;
+            }
+        }
+    }
+}
+
+/// What one sampling request (including its retries) produced.
+#[derive(Default)]
+struct TurnOutcome {
+    /// Items to append to history, each tool call followed by its output.
+    items: Vec<ResponseItem>,
+    /// True when tool outputs were produced and the model must be sampled again.
+    needs_follow_up: bool,
+    last_agent_message: Option<String>,
+}
+
+/// Progress carried across retries of one sampling request.
+#[derive(Default)]
+struct SamplingProgress {
+    outcome: TurnOutcome,
+    text: DeltaDedup,
+    reasoning: DeltaDedup,
+    rate_limits: Option<RateLimitSnapshot>,
+}
+
+async fn run_turn(
+    sess: &Session,
+    ctx: &TurnContext,
+    sub_id: &str,
+    cancel: &CancellationToken,
+) -> Result<TurnOutcome> {
+    let max_retries = ctx.client.provider().stream_max_retries();
+    let history = sess.history_snapshot();
+    let mut progress = SamplingProgress::default();
+    let mut retries = 0;
+    loop {
+        let mut input = history.clone();
+        input.extend(progress.outcome.items.iter().cloned());
+        let prompt = Prompt {
+            input,
+            tools: Vec::new(),
+            parallel_tool_calls: false,
+            base_instructions_override: None,
+            output_schema: ctx.final_output_json_schema.clone(),
+            instructions: ctx.base_instructions.clone(),
+        };
+        match try_run_turn(sess, ctx, sub_id, &prompt, &mut progress, cancel).await {
+            Ok(()) => return Ok(progress.outcome),
+            Err(err) if err.is_retryable_stream_error() && retries < max_retries => {
+                retries += 1;
+                let delay = match &err {
+                    CodexErr::Stream(_, Some(delay)) => *delay,
+                    _ => backoff(retries),
+                };
+                tracing::warn!(%err, retries, ?delay, "model stream failed; retrying");
+                sess.send_event(
+                    sub_id,
+                    EventMsg::StreamError(StreamErrorEvent {
+                        message: format!("Re-connecting... {retries}/{max_retries} ({err})"),
+                    }),
+                );
+                progress.text.restart_attempt();
+                progress.reasoning.restart_attempt();
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = cancel.cancelled() => return Err(CodexErr::Interrupted),
+                }
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+async fn try_run_turn(
+    sess: &Session,
+    ctx: &TurnContext,
+    sub_id: &str,
+    prompt: &Prompt,
+    progress: &mut SamplingProgress,
+    cancel: &CancellationToken,
+) -> Result<()> {
+    let mut stream = tokio::select! {
+        stream = ctx.client.stream(prompt) => stream?,
+        () = cancel.cancelled() => return Err(CodexErr::Interrupted),
+    };
+    loop {
+        let event = tokio::select! {
+            event = stream.next() => event,
+            () = cancel.cancelled() => return Err(CodexErr::Interrupted),
+        };
+        let event = match event {
+            Some(event) => event?,
+            None => {
+                return Err(CodexErr::Stream(
+                    "stream closed before response.completed".into(),
+                    None,
+                ));
+            }
+        };
+        match event {
+            ResponseEvent::Created => {}
+            ResponseEvent::OutputItemDone(item) => {
+                handle_output_item(sess, ctx, sub_id, item, progress);
+            }
+            ResponseEvent::OutputTextDelta(delta) => {
+                if let Some(delta) = progress.text.forward(&delta) {
+                    sess.send_event(
+                        sub_id,
+                        EventMsg::AgentMessageDelta(AgentMessageDeltaEvent { delta }),
+                    );
+                }
+            }
+            ResponseEvent::ReasoningSummaryDelta(delta) => {
+                if let Some(delta) = progress.reasoning.forward(&delta) {
+                    sess.send_event(
+                        sub_id,
+                        EventMsg::AgentReasoningDelta(AgentReasoningDeltaEvent { delta }),
+                    );
+                }
+            }
+            ResponseEvent::ReasoningContentDelta(delta) => {
+                if ctx.show_raw_agent_reasoning {
+                    sess.send_event(
+                        sub_id,
+                        EventMsg::AgentReasoningRawContentDelta(
+                            AgentReasoningRawContentDeltaEvent { delta },
+                        ),
+                    );
+                }
+            }
+            ResponseEvent::ReasoningSummaryPartAdded => {
+                sess.send_event(
+                    sub_id,
+                    EventMsg::AgentReasoningSectionBreak(AgentReasoningSectionBreakEvent {}),
+                );
+            }
+            ResponseEvent::WebSearchCallBegin { call_id } => {
+                sess.send_event(
+                    sub_id,
+                    EventMsg::WebSearchBegin(WebSearchBeginEvent { call_id }),
+                );
+            }
+            ResponseEvent::RateLimits(snapshot) => progress.rate_limits = Some(snapshot),
+            ResponseEvent::Completed { token_usage, .. } => {
+                let info = token_usage
+                    .map(|usage| sess.update_token_usage(&usage, ctx.model_context_window));
+                sess.send_event(
+                    sub_id,
+                    EventMsg::TokenCount(TokenCountEvent {
+                        info,
+                        rate_limits: progress.rate_limits.take(),
+                    }),
+                );
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Turns a finished output item into events and history items (with tool outputs).
+fn handle_output_item(
+    sess: &Session,
+    ctx: &TurnContext,
+    sub_id: &str,
+    item: ResponseItem,
+    progress: &mut SamplingProgress,
+) {
+    match &item {
+        ResponseItem::Message { role, .. } if role == "assistant" => {
+            progress.text.item_done();
+            let text = item.message_text().unwrap_or_default();
+            sess.send_event(
+                sub_id,
+                EventMsg::AgentMessage(AgentMessageEvent {
+                    message: text.clone(),
+                }),
+            );
+            progress.outcome.last_agent_message = Some(text);
+        }
+        ResponseItem::Reasoning {
+            summary, content, ..
+        } => {
+            progress.reasoning.item_done();
+            for ReasoningItemReasoningSummary::SummaryText { text } in summary {
+                sess.send_event(
+                    sub_id,
+                    EventMsg::AgentReasoning(AgentReasoningEvent { text: text.clone() }),
+                );
+            }
+            if ctx.show_raw_agent_reasoning {
+                for part in content.iter().flatten() {
+                    let (ReasoningItemContent::ReasoningText { text }
+                    | ReasoningItemContent::Text { text }) = part;
+                    sess.send_event(
+                        sub_id,
+                        EventMsg::AgentReasoningRawContent(AgentReasoningRawContentEvent {
+                            text: text.clone(),
+                        }),
+                    );
+                }
+            }
+        }
+        ResponseItem::WebSearchCall { id, action, .. } => {
+            let query = match action {
+                WebSearchAction::Search { query } => query.clone(),
+                WebSearchAction::Other => String::new(),
+            };
+            sess.send_event(
+                sub_id,
+                EventMsg::WebSearchEnd(WebSearchEndEvent {
+                    call_id: id.clone().unwrap_or_default(),
+                    query,
+                }),
+            );
+        }
+        _ => {}
+    }
+
+    let output = tool_output_for(&item);
+    progress.outcome.items.push(item);
+    if let Some(output) = output {
+        progress.outcome.items.push(output);
+        progress.outcome.needs_follow_up = true;
+    }
+}
+
+/// The output answering a tool call. No tools are offered to the model in this build, so every
+/// call is answered as an unknown tool, which lets the model recover instead of failing the turn.
+fn tool_output_for(item: &ResponseItem) -> Option<ResponseItem> {
+    match item {
+        ResponseItem::FunctionCall { name, call_id, .. } => {
+            Some(ResponseItem::FunctionCallOutput {
+                call_id: call_id.clone(),
+                output: FunctionCallOutputPayload::failure(format!("unsupported call: {name}")),
+            })
+        }
+        ResponseItem::LocalShellCall { .. } => {
+            let call_id = item.tool_call_id().unwrap_or_default().to_string();
+            Some(ResponseItem::FunctionCallOutput {
+                call_id,
+                output: FunctionCallOutputPayload::failure("unsupported call: local_shell"),
+            })
+        }
+        ResponseItem::CustomToolCall { name, call_id, .. } => {
+            Some(ResponseItem::CustomToolCallOutput {
+                call_id: call_id.clone(),
+                output: format!("unsupported custom tool call: {name}"),
+            })
+        }
+        _ => None,
+    }
+}
+
+fn emit_user_message(sess: &Session, sub_id: &str, item: &ResponseItem) {
+    let ResponseItem::Message { content, .. } = item else {
+        return;
+    };
+    let message = item.message_text().unwrap_or_default();
+    let images: Vec<String> = content
+        .iter()
+        .filter_map(|c| match c {
+            ContentItem::InputImage { image_url } => Some(image_url.clone()),
+            _ => None,
+        })
+        .collect();
+    sess.send_event(
+        sub_id,
+        EventMsg::UserMessage(UserMessageEvent {
+            kind: Some(InputMessageKind::of(&message)),
+            message,
+            images: (!images.is_empty()).then_some(images),
+        }),
+    );
+}
+
+/// The user message a turn's input becomes; local images are inlined as data URLs.
+pub(crate) fn response_item_from_input(items: Vec<InputItem>) -> ResponseItem {
+    let content = items
+        .into_iter()
+        .map(|item| match item {
+            InputItem::Text { text } => ContentItem::InputText { text },
+            InputItem::Image { image_url } => ContentItem::InputImage { image_url },
+            InputItem::LocalImage { path } => match image_data_url(&path) {
+                Ok(image_url) => ContentItem::InputImage { image_url },
+                Err(err) => ContentItem::InputText {
+                    text: format!("[image {} could not be read: {err}]", path.display()),
+                },
+            },
+        })
+        .collect();
+    ResponseItem::Message {
+        id: None,
+        role: "user".to_string(),
+        content,
+    }
+}
+
+fn image_data_url(path: &Path) -> std::io::Result<String> {
+    let bytes = std::fs::read(path)?;
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let mime = match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        _ => "application/octet-stream",
+    };
+    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+    Ok(format!("data:{mime};base64,{data}"))
+}
+
+/// Forwards streamed text while suppressing what a retried attempt repeats.
+///
+/// `shown` counts the bytes of the in-progress item the user has already seen; after a retry the
+/// regenerated text is only forwarded once it runs past that point.
+#[derive(Default)]
+struct DeltaDedup {
+    current: String,
+    shown: usize,
+}
+
+impl DeltaDedup {
+    fn forward(&mut self, delta: &str) -> Option<String> {
+        self.current.push_str(delta);
+        if self.current.len() <= self.shown {
+            return None;
+        }
+        let mut start = self.shown;
+        while !self.current.is_char_boundary(start) {
+            start += 1;
+        }
+        self.shown = self.current.len();
+        let unseen = &self.current[start..];
+        (!unseen.is_empty()).then(|| unseen.to_string())
+    }
+
+    fn restart_attempt(&mut self) {
+        self.current.clear();
+    }
+
+    fn item_done(&mut self) {
+        self.current.clear();
+        self.shown = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_forwards_only_unseen_text_after_a_retry() {
+        let mut d = DeltaDedup::default();
+        assert_eq!(d.forward("Hel").as_deref(), Some("Hel"));
+        assert_eq!(d.forward("lo ").as_deref(), Some("lo "));
+        d.restart_attempt();
+        assert_eq!(d.forward("He"), None);
+        assert_eq!(d.forward("llo wo").as_deref(), Some("wo"));
+        assert_eq!(d.forward("rld").as_deref(), Some("rld"));
+        d.item_done();
+        assert_eq!(d.forward("Next").as_deref(), Some("Next"));
+    }
+
+    #[test]
+    fn dedup_respects_char_boundaries() {
+        let mut d = DeltaDedup::default();
+        assert_eq!(d.forward("é").as_deref(), Some("é"));
+        d.restart_attempt();
+        // A regenerated text that diverges mid-character is cut at the next boundary.
+        assert_eq!(d.forward("aé"), None);
+        assert_eq!(d.forward("x").as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn input_becomes_one_user_message() {
+        let item = response_item_from_input(vec![
+            InputItem::Image {
+                image_url: "data:x".into(),
+            },
+            InputItem::Text { text: "hi".into() },
+            InputItem::LocalImage {
+                path: "/definitely/missing.png".into(),
+            },
+        ]);
+        let ResponseItem::Message { role, content, .. } = item else {
+            panic!("not a message");
+        };
+        assert_eq!(role, "user");
+        assert_eq!(content.len(), 3);
+        assert!(matches!(&content[2], ContentItem::InputText { text } if text.contains("could not be read")));
+    }
+}

@@ -1,0 +1,215 @@
+//! The `codex exec` command line. Every flag of the subcommand is defined here and nowhere else.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use clap::ValueEnum;
+use codex_protocol::config_types::SandboxMode;
+
+/// Run Codex non-interactively: send one prompt, print what the agent does to stderr and its final
+/// message to stdout.
+#[derive(Debug, Parser)]
+pub struct Cli {
+    /// Attach image files to the prompt (repeat the flag or separate paths with commas).
+    #[arg(long = "image", short = 'i', value_name = "FILE", value_delimiter = ',')]
+    pub images: Vec<PathBuf>,
+
+    /// Model the agent should use.
+    #[arg(long, short = 'm')]
+    pub model: Option<String>,
+
+    /// Use the local open-source model provider (`model_provider = "oss"`, an Ollama server).
+    #[arg(long = "oss", default_value_t = false)]
+    pub oss: bool,
+
+    /// Configuration profile from config.toml (`[profiles.<NAME>]`) to layer over the defaults.
+    #[arg(long = "profile", short = 'p', value_name = "NAME")]
+    pub config_profile: Option<String>,
+
+    /// What commands run by the agent may touch. Defaults to `sandbox_mode` from config.toml
+    /// (read-only when unset).
+    #[arg(long = "sandbox", short = 's', value_enum)]
+    pub sandbox_mode: Option<SandboxModeCliArg>,
+
+    /// Convenience alias for low-friction automatic runs: `--sandbox workspace-write`.
+    #[arg(long = "full-auto", default_value_t = false)]
+    pub full_auto: bool,
+
+    /// Run every command without a sandbox (`danger-full-access`). Only for environments that are
+    /// already isolated, such as a disposable container. EXTREMELY DANGEROUS.
+    #[arg(
+        long = "dangerously-bypass-approvals-and-sandbox",
+        alias = "yolo",
+        default_value_t = false,
+        conflicts_with = "full_auto"
+    )]
+    pub dangerously_bypass_approvals_and_sandbox: bool,
+
+    /// Directory the agent works in (its workspace root); defaults to the current directory.
+    #[arg(long = "cd", short = 'C', value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+
+    /// Run even when the working directory is not inside a Git repository.
+    #[arg(long = "skip-git-repo-check", default_value_t = false)]
+    pub skip_git_repo_check: bool,
+
+    /// Override a config.toml value: `-c key=value`, where key is a dotted path (`a.b.c`) and value
+    /// is parsed as TOML, falling back to a literal string (`-c model=o3` works). Repeatable; later
+    /// ones win, and flags such as `--model` win over all of them.
+    #[arg(long = "config", short = 'c', value_name = "key=value")]
+    pub config_overrides: Vec<String>,
+
+    /// When to colour the progress output on stderr.
+    #[arg(long = "color", value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+
+    /// Print the run as JSON Lines on stdout (thread, turn and item events) instead of text.
+    #[arg(long = "json", alias = "experimental-json", default_value_t = false)]
+    pub json: bool,
+
+    /// Write the agent's final message to FILE (an empty file when there is none).
+    #[arg(long = "output-last-message", value_name = "FILE")]
+    pub last_message_file: Option<PathBuf>,
+
+    /// JSON Schema file the agent's final message must conform to (sent to the model as a strict
+    /// structured-output format).
+    #[arg(long = "output-schema", value_name = "FILE")]
+    pub output_schema: Option<PathBuf>,
+
+    /// The prompt. When absent or `-`, it is read from stdin.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Option<String>,
+}
+
+impl Cli {
+    /// The sandbox mode the flags ask for, if any; `None` leaves the choice to config.toml.
+    pub fn requested_sandbox_mode(&self) -> Option<SandboxMode> {
+        if self.dangerously_bypass_approvals_and_sandbox {
+            Some(SandboxMode::DangerFullAccess)
+        } else if self.full_auto {
+            Some(SandboxMode::WorkspaceWrite)
+        } else {
+            self.sandbox_mode.map(SandboxMode::from)
+        }
+    }
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Color {
+    Always,
+    Never,
+    /// Colour when stderr is a terminal and `NO_COLOR` is unset.
+    #[default]
+    Auto,
+}
+
+/// `--sandbox` values; mirrors the `sandbox_mode` config key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SandboxModeCliArg {
+    /// Read anything, write nothing, no network.
+    ReadOnly,
+    /// Write inside the working directory (and temp dirs), no network.
+    WorkspaceWrite,
+    /// No restrictions at all.
+    DangerFullAccess,
+}
+
+impl From<SandboxModeCliArg> for SandboxMode {
+    fn from(value: SandboxModeCliArg) -> Self {
+        match value {
+            SandboxModeCliArg::ReadOnly => SandboxMode::ReadOnly,
+            SandboxModeCliArg::WorkspaceWrite => SandboxMode::WorkspaceWrite,
+            SandboxModeCliArg::DangerFullAccess => SandboxMode::DangerFullAccess,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("exec").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_every_flag() {
+        let cli = parse(&[
+            "-m",
+            "o3",
+            "-c",
+            "a.b=1",
+            "--config",
+            "model=\"x\"",
+            "-p",
+            "work",
+            "-C",
+            "/tmp",
+            "--skip-git-repo-check",
+            "--output-last-message",
+            "out.txt",
+            "--color",
+            "never",
+            "--oss",
+            "-s",
+            "workspace-write",
+            "-i",
+            "a.png,b.png",
+            "--image",
+            "c.png",
+            "--experimental-json",
+            "--output-schema",
+            "schema.json",
+            "do it",
+        ])
+        .unwrap();
+        assert_eq!(cli.model.as_deref(), Some("o3"));
+        assert_eq!(cli.config_overrides, vec!["a.b=1", "model=\"x\""]);
+        assert_eq!(cli.config_profile.as_deref(), Some("work"));
+        assert_eq!(cli.cwd, Some(PathBuf::from("/tmp")));
+        assert!(cli.skip_git_repo_check);
+        assert_eq!(cli.last_message_file, Some(PathBuf::from("out.txt")));
+        assert_eq!(cli.color, Color::Never);
+        assert!(cli.oss);
+        assert_eq!(cli.requested_sandbox_mode(), Some(SandboxMode::WorkspaceWrite));
+        assert_eq!(
+            cli.images,
+            vec![
+                PathBuf::from("a.png"),
+                PathBuf::from("b.png"),
+                PathBuf::from("c.png")
+            ]
+        );
+        assert!(cli.json);
+        assert_eq!(cli.output_schema, Some(PathBuf::from("schema.json")));
+        assert_eq!(cli.prompt.as_deref(), Some("do it"));
+    }
+
+    #[test]
+    fn defaults() {
+        let cli = parse(&[]).unwrap();
+        assert_eq!(cli.color, Color::Auto);
+        assert_eq!(cli.prompt, None);
+        assert_eq!(cli.requested_sandbox_mode(), None);
+        assert!(!cli.json);
+    }
+
+    #[test]
+    fn sandbox_shortcuts() {
+        let cli = parse(&["--full-auto", "x"]).unwrap();
+        assert_eq!(cli.requested_sandbox_mode(), Some(SandboxMode::WorkspaceWrite));
+        let cli = parse(&["--yolo", "x"]).unwrap();
+        assert_eq!(cli.requested_sandbox_mode(), Some(SandboxMode::DangerFullAccess));
+        let cli = parse(&["--dangerously-bypass-approvals-and-sandbox", "-s", "read-only"]).unwrap();
+        assert_eq!(cli.requested_sandbox_mode(), Some(SandboxMode::DangerFullAccess));
+        assert!(parse(&["--full-auto", "--yolo", "x"]).is_err());
+        assert!(parse(&["-s", "everything", "x"]).is_err());
+    }
+}

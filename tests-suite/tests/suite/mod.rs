@@ -1,0 +1,4 @@
+mod config;
+mod exec_cli;
+mod model_stream;
+mod retries;
