@@ -11,7 +11,7 @@ use clap::Subcommand;
 ///
 /// Run `codex exec "<prompt>"` to let the agent work on a task non-interactively.
 #[derive(Debug, Parser)]
-#[command(version, bin_name = "codex", subcommand_negates_reqs = true)]
+#[command(version, bin_name = "codex")]
 struct MultitoolCli {
     /// Override a config.toml value for every subcommand: `-c key=value`, where key is a dotted
     /// path (`a.b.c`) and value is parsed as TOML, falling back to a literal string. Repeatable;
@@ -34,7 +34,9 @@ enum Command {
 pub fn main() -> ! {
     let cli = MultitoolCli::parse();
     let code = match cli.subcommand {
-        Some(Command::Exec(exec_cli)) => run_async(codex_exec::run_main(exec_cli, cli.config_overrides)),
+        Some(Command::Exec(exec_cli)) => {
+            run_async(codex_exec::run_main(exec_cli, cli.config_overrides))
+        }
         None => {
             eprintln!(
                 "codex: the interactive UI is not available in this build; run `codex exec \"<prompt>\"` instead (see `codex --help`)."

@@ -2,11 +2,13 @@
 //! they submit [`codex_protocol::protocol::Op`]s and read [`codex_protocol::protocol::Event`]s,
 //! nothing else.
 
+pub mod apply_patch;
 pub mod client;
 pub mod codex;
 pub mod config;
 mod environment_context;
 pub mod error;
+pub mod exec;
 mod instructions;
 mod model_family;
 pub mod model_provider_info;

@@ -11,7 +11,12 @@ use codex_protocol::config_types::SandboxMode;
 #[derive(Debug, Parser)]
 pub struct Cli {
     /// Attach image files to the prompt (repeat the flag or separate paths with commas).
-    #[arg(long = "image", short = 'i', value_name = "FILE", value_delimiter = ',')]
+    #[arg(
+        long = "image",
+        short = 'i',
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
     pub images: Vec<PathBuf>,
 
     /// Model the agent should use.
@@ -28,7 +33,7 @@ pub struct Cli {
 
     /// What commands run by the agent may touch. Defaults to `sandbox_mode` from config.toml
     /// (read-only when unset).
-    #[arg(long = "sandbox", short = 's', value_enum)]
+    #[arg(long = "sandbox", short = 's', value_enum, value_name = "MODE")]
     pub sandbox_mode: Option<SandboxModeCliArg>,
 
     /// Convenience alias for low-friction automatic runs: `--sandbox workspace-write`.
@@ -39,7 +44,7 @@ pub struct Cli {
     /// already isolated, such as a disposable container. EXTREMELY DANGEROUS.
     #[arg(
         long = "dangerously-bypass-approvals-and-sandbox",
-        alias = "yolo",
+        visible_alias = "yolo",
         default_value_t = false,
         conflicts_with = "full_auto"
     )]
@@ -97,7 +102,9 @@ impl Cli {
 /// `--color` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Color {
+    /// Always colour, even when stderr is not a terminal.
     Always,
+    /// Never colour.
     Never,
     /// Colour when stderr is a terminal and `NO_COLOR` is unset.
     #[default]
@@ -178,7 +185,10 @@ mod tests {
         assert_eq!(cli.last_message_file, Some(PathBuf::from("out.txt")));
         assert_eq!(cli.color, Color::Never);
         assert!(cli.oss);
-        assert_eq!(cli.requested_sandbox_mode(), Some(SandboxMode::WorkspaceWrite));
+        assert_eq!(
+            cli.requested_sandbox_mode(),
+            Some(SandboxMode::WorkspaceWrite)
+        );
         assert_eq!(
             cli.images,
             vec![
@@ -204,11 +214,25 @@ mod tests {
     #[test]
     fn sandbox_shortcuts() {
         let cli = parse(&["--full-auto", "x"]).unwrap();
-        assert_eq!(cli.requested_sandbox_mode(), Some(SandboxMode::WorkspaceWrite));
+        assert_eq!(
+            cli.requested_sandbox_mode(),
+            Some(SandboxMode::WorkspaceWrite)
+        );
         let cli = parse(&["--yolo", "x"]).unwrap();
-        assert_eq!(cli.requested_sandbox_mode(), Some(SandboxMode::DangerFullAccess));
-        let cli = parse(&["--dangerously-bypass-approvals-and-sandbox", "-s", "read-only"]).unwrap();
-        assert_eq!(cli.requested_sandbox_mode(), Some(SandboxMode::DangerFullAccess));
+        assert_eq!(
+            cli.requested_sandbox_mode(),
+            Some(SandboxMode::DangerFullAccess)
+        );
+        let cli = parse(&[
+            "--dangerously-bypass-approvals-and-sandbox",
+            "-s",
+            "read-only",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.requested_sandbox_mode(),
+            Some(SandboxMode::DangerFullAccess)
+        );
         assert!(parse(&["--full-auto", "--yolo", "x"]).is_err());
         assert!(parse(&["-s", "everything", "x"]).is_err());
     }

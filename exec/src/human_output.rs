@@ -73,9 +73,13 @@ impl<E: Write + Send, O: Write + Send> HumanEventProcessor<E, O> {
         (self.err, self.out)
     }
 
-    /// Writes one line to stderr. Write errors are ignored: with stderr gone there is no one left
-    /// to tell, and the run itself should still finish.
+    /// Writes one line to stderr. Anything shown after an agent message proves that message was
+    /// not the final one, so a held-back message is printed first.
+    ///
+    /// Write errors are ignored: with stderr gone there is no one left to tell, and the run itself
+    /// should still finish.
     fn line(&mut self, text: impl AsRef<str>) {
+        self.flush_pending_message();
         let _ = writeln!(self.err, "{}", text.as_ref());
     }
 
@@ -114,10 +118,8 @@ impl<E: Write + Send, O: Write + Send> HumanEventProcessor<E, O> {
             self.style
                 .green_bold(&format!("{command} succeeded in {millis}ms:"))
         } else {
-            self.style.red_bold(&format!(
-                "{command} exited {} in {millis}ms:",
-                ev.exit_code
-            ))
+            self.style
+                .red_bold(&format!("{command} exited {} in {millis}ms:", ev.exit_code))
         };
         self.line(status);
         let output = if ev.aggregated_output.is_empty() {
@@ -270,41 +272,18 @@ impl<E: Write + Send, O: Write + Send> EventProcessor for HumanEventProcessor<E,
     }
 
     fn process_event(&mut self, event: Event) -> CodexStatus {
-        let msg = event.msg;
-        // Anything visible after an agent message shows that message was not the final one.
-        let renders_something = !matches!(
-            msg,
-            EventMsg::AgentMessage(_)
-                | EventMsg::AgentMessageDelta(_)
-                | EventMsg::AgentReasoningDelta(_)
-                | EventMsg::AgentReasoningRawContentDelta(_)
-                | EventMsg::AgentReasoningSectionBreak(_)
-                | EventMsg::TokenCount(_)
-                | EventMsg::TaskStarted(_)
-                | EventMsg::TaskComplete(_)
-                | EventMsg::TurnAborted(_)
-                | EventMsg::ShutdownComplete
-                | EventMsg::SessionConfigured(_)
-                | EventMsg::UserMessage(_)
-                | EventMsg::ExecCommandOutputDelta(_)
-        );
-        if renders_something {
-            self.flush_pending_message();
-        }
-        match msg {
+        match event.msg {
             EventMsg::AgentMessage(ev) => {
                 self.flush_pending_message();
                 self.pending_message = Some(ev.message);
             }
-            EventMsg::AgentReasoning(ev) => {
-                if !self.options.hide_agent_reasoning {
-                    self.print_reasoning(&ev.text);
-                }
+            EventMsg::AgentReasoning(ev) if !self.options.hide_agent_reasoning => {
+                self.print_reasoning(&ev.text);
             }
-            EventMsg::AgentReasoningRawContent(ev) => {
-                if self.options.show_raw_agent_reasoning && !self.options.hide_agent_reasoning {
-                    self.print_reasoning(&ev.text);
-                }
+            EventMsg::AgentReasoningRawContent(ev)
+                if self.options.show_raw_agent_reasoning && !self.options.hide_agent_reasoning =>
+            {
+                self.print_reasoning(&ev.text);
             }
             EventMsg::ExecCommandBegin(ev) => {
                 let command = display_command(&ev.command);
@@ -327,10 +306,8 @@ impl<E: Write + Send, O: Write + Send> EventProcessor for HumanEventProcessor<E,
                 let output = if ev.success { ev.stdout } else { ev.stderr };
                 self.print_truncated(&output);
             }
-            EventMsg::TurnDiff(ev) => {
-                if !ev.unified_diff.trim().is_empty() {
-                    self.print_diff(&ev.unified_diff);
-                }
+            EventMsg::TurnDiff(ev) if !ev.unified_diff.trim().is_empty() => {
+                self.print_diff(&ev.unified_diff);
             }
             EventMsg::PlanUpdate(plan) => self.print_plan(&plan),
             EventMsg::WebSearchEnd(ev) => {
@@ -367,7 +344,7 @@ impl<E: Write + Send, O: Write + Send> EventProcessor for HumanEventProcessor<E,
                     TurnAbortReason::Replaced => "turn replaced by another one",
                 };
                 let text = self.style.red_bold(reason);
-                self.line(text);
+                self.block(text);
                 return CodexStatus::InitiateShutdown;
             }
             EventMsg::ShutdownComplete => return CodexStatus::Shutdown,
@@ -397,19 +374,17 @@ impl<E: Write + Send, O: Write + Send> EventProcessor for HumanEventProcessor<E,
 
 /// Lines added and removed by a unified diff.
 fn diff_stats(unified_diff: &str) -> (usize, usize) {
-    unified_diff
-        .lines()
-        .fold((0, 0), |(added, removed), line| {
-            if line.starts_with("+++") || line.starts_with("---") {
-                (added, removed)
-            } else if line.starts_with('+') {
-                (added + 1, removed)
-            } else if line.starts_with('-') {
-                (added, removed + 1)
-            } else {
-                (added, removed)
-            }
-        })
+    unified_diff.lines().fold((0, 0), |(added, removed), line| {
+        if line.starts_with("+++") || line.starts_with("---") {
+            (added, removed)
+        } else if line.starts_with('+') {
+            (added + 1, removed)
+        } else if line.starts_with('-') {
+            (added, removed + 1)
+        } else {
+            (added, removed)
+        }
+    })
 }
 
 /// A handful of ANSI styles, or plain text when colour is off.

@@ -123,8 +123,14 @@ mod tests {
         let bad = dir.path().join("bad.json");
         std::fs::write(&bad, "{nope").unwrap();
         let err = format!("{:#}", load_output_schema(&bad).unwrap_err());
-        assert!(err.contains("bad.json") && err.contains("not valid JSON"), "{err}");
-        let err = format!("{:#}", load_output_schema(&dir.path().join("none.json")).unwrap_err());
+        assert!(
+            err.contains("bad.json") && err.contains("not valid JSON"),
+            "{err}"
+        );
+        let err = format!(
+            "{:#}",
+            load_output_schema(&dir.path().join("none.json")).unwrap_err()
+        );
         assert!(err.contains("none.json"), "{err}");
     }
 

@@ -127,9 +127,11 @@ impl ThreadEventMapper {
                 vec![ThreadEvent::TurnStarted(TurnStartedEvent {})]
             }
             EventMsg::AgentMessage(ev) => {
-                vec![self.completed(ThreadItemDetails::AgentMessage(AgentMessageItem {
-                    text: ev.message.clone(),
-                }))]
+                vec![
+                    self.completed(ThreadItemDetails::AgentMessage(AgentMessageItem {
+                        text: ev.message.clone(),
+                    })),
+                ]
             }
             EventMsg::AgentReasoning(ev) => {
                 vec![self.completed(ThreadItemDetails::Reasoning(ReasoningItem {
@@ -137,14 +139,13 @@ impl ThreadEventMapper {
                 }))]
             }
             EventMsg::ExecCommandBegin(ev) => {
-                let item = self.new_item(ThreadItemDetails::CommandExecution(
-                    CommandExecutionItem {
+                let item =
+                    self.new_item(ThreadItemDetails::CommandExecution(CommandExecutionItem {
                         command: shell_join(&ev.command),
                         aggregated_output: String::new(),
                         exit_code: None,
                         status: CommandExecutionStatus::InProgress,
-                    },
-                ));
+                    }));
                 self.running_commands
                     .insert(ev.call_id.clone(), item.clone());
                 vec![ThreadEvent::ItemStarted(ItemEvent { item })]
@@ -194,10 +195,12 @@ impl ThreadEventMapper {
                 } else {
                     PatchApplyStatus::Failed
                 };
-                vec![self.completed(ThreadItemDetails::FileChange(FileChangeItem {
-                    changes,
-                    status,
-                }))]
+                vec![
+                    self.completed(ThreadItemDetails::FileChange(FileChangeItem {
+                        changes,
+                        status,
+                    })),
+                ]
             }
             EventMsg::WebSearchEnd(ev) => {
                 vec![self.completed(ThreadItemDetails::WebSearch(WebSearchItem {
@@ -416,7 +419,10 @@ mod tests {
             EventMsg::AgentReasoning(AgentReasoningEvent {
                 text: "thinking hard".into(),
             }),
-            plan(&[("inspect", StepStatus::InProgress), ("fix", StepStatus::Pending)]),
+            plan(&[
+                ("inspect", StepStatus::InProgress),
+                ("fix", StepStatus::Pending),
+            ]),
             EventMsg::ExecCommandBegin(ExecCommandBeginEvent {
                 call_id: "c1".into(),
                 command: vec!["bash".into(), "-lc".into(), "echo 'hi'".into()],
@@ -458,7 +464,10 @@ mod tests {
                 stderr: String::new(),
                 success: true,
             }),
-            plan(&[("inspect", StepStatus::Completed), ("fix", StepStatus::Completed)]),
+            plan(&[
+                ("inspect", StepStatus::Completed),
+                ("fix", StepStatus::Completed),
+            ]),
             EventMsg::StreamError(StreamErrorEvent {
                 message: "Re-connecting... 1/5".into(),
             }),

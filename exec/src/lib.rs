@@ -14,6 +14,7 @@ mod json_output;
 
 use std::io::IsTerminal;
 use std::path::Path;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -104,16 +105,7 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
         .map(|raw| parse_cli_override(raw).map_err(|e| anyhow!("{e}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
 
-    let cwd = cwd
-        .map(|dir| {
-            let absolute = std::path::absolute(&dir)
-                .with_context(|| format!("invalid --cd directory {}", dir.display()))?;
-            if !absolute.is_dir() {
-                bail!("--cd {}: no such directory", dir.display());
-            }
-            Ok(absolute)
-        })
-        .transpose()?;
+    let cwd = cwd.as_deref().map(resolve_cwd).transpose()?;
 
     let prompt = input::resolve_prompt(prompt)?;
     let output_schema = output_schema
@@ -138,14 +130,7 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
         bail!("Not inside a trusted directory and --skip-git-repo-check was not specified.");
     }
 
-    let color = match color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => {
-            std::io::stderr().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
+    let color = color_enabled(color);
     for warning in &config.warnings {
         let label = if color {
             "\x1b[1mwarning:\x1b[0m"
@@ -155,20 +140,7 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
         eprintln!("{label} {}", one_line(warning));
     }
 
-    let mut processor: Box<dyn EventProcessor> = if json {
-        Box::new(JsonEventProcessor::new(std::io::stdout()))
-    } else {
-        Box::new(HumanEventProcessor::new(
-            std::io::stderr(),
-            std::io::stdout(),
-            HumanOutputOptions {
-                color,
-                stdout_is_terminal: std::io::stdout().is_terminal(),
-                hide_agent_reasoning: config.hide_agent_reasoning,
-                show_raw_agent_reasoning: config.show_raw_agent_reasoning,
-            },
-        ))
-    };
+    let mut processor = make_processor(json, color, &config);
 
     let CodexSpawnOk {
         codex,
@@ -203,13 +175,59 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
         write_last_message(path, outcome.last_agent_message.as_deref())?;
     }
 
-    Ok(if outcome.interrupted {
-        EXIT_INTERRUPTED
-    } else if outcome.error_seen || !outcome.turn_completed {
-        EXIT_FAILURE
+    if outcome.interrupted {
+        return Ok(EXIT_INTERRUPTED);
+    }
+    let failure = outcome.failure.or_else(|| {
+        (!outcome.turn_completed).then(|| "the turn ended before it completed".to_string())
+    });
+    match failure {
+        // Repeated as the last line so the cause of a failed run is always in the same place.
+        Some(cause) => {
+            print_error(&cause);
+            Ok(EXIT_FAILURE)
+        }
+        None => Ok(EXIT_SUCCESS),
+    }
+}
+
+/// `--cd` made absolute; it must be an existing directory.
+fn resolve_cwd(dir: &Path) -> anyhow::Result<PathBuf> {
+    let absolute = std::path::absolute(dir)
+        .with_context(|| format!("invalid --cd directory {}", dir.display()))?;
+    if !absolute.is_dir() {
+        bail!("--cd {}: no such directory", dir.display());
+    }
+    Ok(absolute)
+}
+
+/// `--color auto` colours stderr when it is a terminal and `NO_COLOR` is unset or empty.
+fn color_enabled(color: Color) -> bool {
+    match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+fn make_processor(json: bool, color: bool, config: &Config) -> Box<dyn EventProcessor> {
+    if json {
+        Box::new(JsonEventProcessor::new(std::io::stdout()))
     } else {
-        EXIT_SUCCESS
-    })
+        Box::new(HumanEventProcessor::new(
+            std::io::stderr(),
+            std::io::stdout(),
+            HumanOutputOptions {
+                color,
+                stdout_is_terminal: std::io::stdout().is_terminal(),
+                hide_agent_reasoning: config.hide_agent_reasoning,
+                show_raw_agent_reasoning: config.show_raw_agent_reasoning,
+            },
+        ))
+    }
 }
 
 /// What happened while the events were read.
@@ -217,7 +235,8 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
 struct RunOutcome {
     last_agent_message: Option<String>,
     turn_completed: bool,
-    error_seen: bool,
+    /// The first error the engine reported, or why the session ended early.
+    failure: Option<String>,
     /// The user pressed Ctrl-C once: the turn was interrupted.
     interrupted: bool,
     /// The user pressed Ctrl-C twice: stop now, print nothing more.
@@ -255,16 +274,17 @@ async fn drive_events(codex: &Codex, processor: &mut dyn EventProcessor) -> RunO
             Err(err) => {
                 if shutdown_deadline.is_none() {
                     let message = format!("the session ended before the turn completed: {err}");
-                    print_error(&message);
                     processor.report_fatal_error(&message);
-                    outcome.error_seen = true;
+                    outcome.failure.get_or_insert(message);
                 }
                 break;
             }
         };
 
         match &event.msg {
-            EventMsg::Error(_) => outcome.error_seen = true,
+            EventMsg::Error(ev) => {
+                outcome.failure.get_or_insert_with(|| ev.message.clone());
+            }
             EventMsg::AgentMessage(ev) => outcome.last_agent_message = Some(ev.message.clone()),
             EventMsg::TaskComplete(ev) => {
                 outcome.turn_completed = true;

@@ -8,5 +8,6 @@ pub mod config_types;
 pub mod models;
 pub mod plan_tool;
 pub mod protocol;
+pub mod rollout;
 
 pub use protocol::ConversationId;
