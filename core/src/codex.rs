@@ -2,6 +2,8 @@
 //! tasks and [`Event`]s. One task runs at a time; a new turn replaces a running one only when its
 //! input cannot be queued into it.
 
+use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -14,11 +16,15 @@ use codex_protocol::config_types::ReasoningEffort;
 use codex_protocol::config_types::ReasoningSummary;
 use codex_protocol::models::InputItem;
 use codex_protocol::models::ResponseItem;
+use codex_protocol::protocol::ApplyPatchApprovalRequestEvent;
 use codex_protocol::protocol::AskForApproval;
 use codex_protocol::protocol::Event;
 use codex_protocol::protocol::EventMsg;
+use codex_protocol::protocol::ExecApprovalRequestEvent;
+use codex_protocol::protocol::FileChange;
 use codex_protocol::protocol::INITIAL_SUBMIT_ID;
 use codex_protocol::protocol::Op;
+use codex_protocol::protocol::ReviewDecision;
 use codex_protocol::protocol::SandboxPolicy;
 use codex_protocol::protocol::SessionConfiguredEvent;
 use codex_protocol::protocol::Submission;
@@ -27,6 +33,7 @@ use codex_protocol::protocol::TokenUsageInfo;
 use codex_protocol::protocol::TurnAbortReason;
 use codex_protocol::protocol::TurnAbortedEvent;
 use tokio::sync::mpsc;
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -40,6 +47,7 @@ use crate::model_family;
 use crate::tasks::RegularTask;
 use crate::tasks::SessionTask;
 use crate::tasks::TaskKind;
+use crate::tools::spec::ToolsConfig;
 
 /// Capacity of the submission queue; submitting blocks (asynchronously) when it is full.
 const SUBMISSION_CHANNEL_CAPACITY: usize = 64;
@@ -69,10 +77,7 @@ pub enum InitialHistory {
 impl Codex {
     /// Starts a session. Fails early (before any request) when the provider's API key is missing.
     pub async fn spawn(config: Config, initial_history: InitialHistory) -> Result<CodexSpawnOk> {
-        config
-            .model_provider
-            .api_key()
-            .map_err(CodexErr::EnvVar)?;
+        config.model_provider.api_key().map_err(CodexErr::EnvVar)?;
         let config = Arc::new(config);
         let (tx_sub, rx_sub) = mpsc::channel(SUBMISSION_CHANNEL_CAPACITY);
         let (tx_event, mut rx_event) = mpsc::unbounded_channel();
@@ -177,6 +182,8 @@ pub(crate) struct TurnContext {
     pub(crate) final_output_json_schema: Option<serde_json::Value>,
     pub(crate) model_context_window: Option<u64>,
     pub(crate) show_raw_agent_reasoning: bool,
+    /// Tool specs sent with every request of this turn, built once.
+    pub(crate) tools: Vec<serde_json::Value>,
 }
 
 impl TurnContext {
@@ -208,6 +215,12 @@ impl TurnContext {
                 .clone()
                 .unwrap_or_else(|| instructions::BASE_INSTRUCTIONS.to_string()),
             show_raw_agent_reasoning: config.show_raw_agent_reasoning,
+            tools: ToolsConfig::new(
+                &config.model,
+                config.model_provider.wire_api,
+                approval_policy,
+            )
+            .specs(),
             client: ModelClient::new(Arc::clone(&config), conversation_id, effort, summary),
             model: config.model.clone(),
             effort,
@@ -240,6 +253,17 @@ struct SessionState {
     token_info: Option<TokenUsageInfo>,
     /// User input that arrived while a task ran; taken before its next model request.
     pending_input: Vec<ResponseItem>,
+    /// Commands (exact argv) the user approved for the rest of the session.
+    approved_commands: HashSet<Vec<String>>,
+    /// Paths the user allowed patches to write for the rest of the session.
+    approved_patch_paths: HashSet<PathBuf>,
+    /// Approval requests waiting for an answer, by call id.
+    pending_approvals: HashMap<String, PendingApproval>,
+}
+
+struct PendingApproval {
+    sub_id: String,
+    tx: oneshot::Sender<ReviewDecision>,
 }
 
 struct ActiveTask {
@@ -279,6 +303,129 @@ impl Session {
 
     pub(crate) fn take_pending_input(&self) -> Vec<ResponseItem> {
         std::mem::take(&mut lock(&self.state).pending_input)
+    }
+
+    /// Adds an item the running task sends with its next model request.
+    pub(crate) fn queue_pending_input(&self, item: ResponseItem) {
+        lock(&self.state).pending_input.push(item);
+    }
+
+    /// Gives every tool call in history that has no output an "aborted" output right after it,
+    /// so each call has exactly one output before the next request.
+    pub(crate) fn close_dangling_tool_calls(&self) {
+        let mut state = lock(&self.state);
+        let answered: HashSet<String> = state
+            .history
+            .iter()
+            .filter_map(|item| match item {
+                ResponseItem::FunctionCallOutput { call_id, .. }
+                | ResponseItem::CustomToolCallOutput { call_id, .. } => Some(call_id.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut fixed = Vec::with_capacity(state.history.len());
+        for item in state.history.drain(..) {
+            let missing = item.tool_call_id().is_some_and(|id| !answered.contains(id));
+            let aborted = missing
+                .then(|| crate::tools::ToolCall::aborted_output(&item))
+                .flatten();
+            fixed.push(item);
+            fixed.extend(aborted);
+        }
+        state.history = fixed;
+    }
+
+    pub(crate) fn approved_commands(&self) -> HashSet<Vec<String>> {
+        lock(&self.state).approved_commands.clone()
+    }
+
+    pub(crate) fn approve_command_for_session(&self, command: Vec<String>) {
+        lock(&self.state).approved_commands.insert(command);
+    }
+
+    pub(crate) fn approved_patch_paths(&self) -> HashSet<PathBuf> {
+        lock(&self.state).approved_patch_paths.clone()
+    }
+
+    pub(crate) fn approve_patch_paths_for_session(&self, paths: Vec<PathBuf>) {
+        lock(&self.state).approved_patch_paths.extend(paths);
+    }
+
+    /// Asks the user whether a command may run; `Denied` if the task is aborted meanwhile.
+    pub(crate) async fn request_command_approval(
+        &self,
+        sub_id: &str,
+        call_id: &str,
+        command: &[String],
+        cwd: &std::path::Path,
+        reason: Option<String>,
+    ) -> ReviewDecision {
+        let rx = self.register_approval(sub_id, call_id);
+        self.send_event(
+            sub_id,
+            EventMsg::ExecApprovalRequest(ExecApprovalRequestEvent {
+                call_id: call_id.to_string(),
+                command: command.to_vec(),
+                cwd: cwd.to_path_buf(),
+                reason,
+                parsed_cmd: crate::exec::parse_command(command),
+            }),
+        );
+        rx.await.unwrap_or_default()
+    }
+
+    /// Asks the user whether a patch may be applied.
+    pub(crate) async fn request_patch_approval(
+        &self,
+        sub_id: &str,
+        call_id: &str,
+        changes: HashMap<PathBuf, FileChange>,
+        reason: Option<String>,
+    ) -> ReviewDecision {
+        let rx = self.register_approval(sub_id, call_id);
+        self.send_event(
+            sub_id,
+            EventMsg::ApplyPatchApprovalRequest(ApplyPatchApprovalRequestEvent {
+                call_id: call_id.to_string(),
+                changes,
+                reason,
+                grant_root: None,
+            }),
+        );
+        rx.await.unwrap_or_default()
+    }
+
+    fn register_approval(&self, sub_id: &str, call_id: &str) -> oneshot::Receiver<ReviewDecision> {
+        let (tx, rx) = oneshot::channel();
+        lock(&self.state).pending_approvals.insert(
+            call_id.to_string(),
+            PendingApproval {
+                sub_id: sub_id.to_string(),
+                tx,
+            },
+        );
+        rx
+    }
+
+    /// Delivers a decision. `id` is the request's call id, or the submission id of the task that
+    /// asked (what Codex CLI front-ends send); then the oldest request of that task is answered.
+    fn resolve_approval(&self, id: &str, decision: ReviewDecision) {
+        let mut state = lock(&self.state);
+        let key = if state.pending_approvals.contains_key(id) {
+            Some(id.to_string())
+        } else {
+            state
+                .pending_approvals
+                .iter()
+                .find(|(_, pending)| pending.sub_id == id)
+                .map(|(call_id, _)| call_id.clone())
+        };
+        match key.and_then(|k| state.pending_approvals.remove(&k)) {
+            Some(pending) => {
+                let _ = pending.tx.send(decision);
+            }
+            None => tracing::warn!(id, "approval for an unknown request ignored"),
+        }
     }
 
     /// Folds one response's usage into the session total and returns the new info.
@@ -323,13 +470,8 @@ impl Session {
         self.abort_active_task(TurnAbortReason::Replaced).await;
         let cancel = CancellationToken::new();
         let session = Arc::clone(self);
-        let run = Arc::clone(&task).run(
-            Arc::clone(self),
-            ctx,
-            sub_id.clone(),
-            input,
-            cancel.clone(),
-        );
+        let run =
+            Arc::clone(&task).run(Arc::clone(self), ctx, sub_id.clone(), input, cancel.clone());
         let task_sub_id = sub_id.clone();
         // Hold the slot while spawning so a fast task cannot finish before it is registered.
         let mut active = lock(&self.active);
@@ -365,7 +507,12 @@ impl Session {
         let Some(task) = lock(&self.active).take() else {
             return;
         };
-        lock(&self.state).pending_input.clear();
+        {
+            let mut state = lock(&self.state);
+            state.pending_input.clear();
+            // Dropping the senders resolves every waiting request as denied.
+            state.pending_approvals.clear();
+        }
         task.cancel.cancel();
         task.handle.abort();
         tracing::debug!(kind = ?task.kind, sub_id = %task.sub_id, "task aborted");
@@ -384,7 +531,11 @@ async fn submission_loop(
 ) {
     while let Some(Submission { id: sub_id, op }) = rx_sub.recv().await {
         match op {
-            Op::Interrupt => session.abort_active_task(TurnAbortReason::Interrupted).await,
+            Op::Interrupt => {
+                session
+                    .abort_active_task(TurnAbortReason::Interrupted)
+                    .await
+            }
             Op::UserInput { items } => {
                 if let Err(items) = session.inject_input(items) {
                     session
@@ -444,12 +595,18 @@ async fn submission_loop(
                 record_environment_change(&session, &context, &next);
                 context = Arc::new(next);
             }
-            Op::ExecApproval { .. } | Op::PatchApproval { .. } => {
-                // Nothing in this build asks for approval yet, so there is nothing to resolve.
-                tracing::debug!(sub_id, "approval for an unknown request ignored");
+            Op::ExecApproval { id, decision } | Op::PatchApproval { id, decision } => {
+                session.resolve_approval(&id, decision);
+                if decision == ReviewDecision::Abort {
+                    session
+                        .abort_active_task(TurnAbortReason::Interrupted)
+                        .await;
+                }
             }
             Op::Shutdown => {
-                session.abort_active_task(TurnAbortReason::Interrupted).await;
+                session
+                    .abort_active_task(TurnAbortReason::Interrupted)
+                    .await;
                 session.send_event(&sub_id, EventMsg::ShutdownComplete);
                 break;
             }

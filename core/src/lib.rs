@@ -12,7 +12,9 @@ pub mod exec;
 mod instructions;
 mod model_family;
 pub mod model_provider_info;
+mod safety;
 mod tasks;
+mod tools;
 mod turn;
 
 pub use codex::Codex;

@@ -6,10 +6,11 @@
 //! forwarded past the point the user has already seen.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::Mutex;
 
 use base64::Engine;
 use codex_protocol::models::ContentItem;
-use codex_protocol::models::FunctionCallOutputPayload;
 use codex_protocol::models::InputItem;
 use codex_protocol::models::ReasoningItemContent;
 use codex_protocol::models::ReasoningItemReasoningSummary;
@@ -29,12 +30,15 @@ use codex_protocol::protocol::RateLimitSnapshot;
 use codex_protocol::protocol::StreamErrorEvent;
 use codex_protocol::protocol::TaskStartedEvent;
 use codex_protocol::protocol::TokenCountEvent;
+use codex_protocol::protocol::TurnDiffEvent;
 use codex_protocol::protocol::UserMessageEvent;
 use codex_protocol::protocol::WebSearchBeginEvent;
 use codex_protocol::protocol::WebSearchEndEvent;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
+use crate::apply_patch::TurnDiffTracker;
 use crate::client::Prompt;
 use crate::client::ResponseEvent;
 use crate::client::backoff;
@@ -42,12 +46,15 @@ use crate::codex::Session;
 use crate::codex::TurnContext;
 use crate::error::CodexErr;
 use crate::error::Result;
+use crate::tools;
+use crate::tools::ToolCall;
+use crate::tools::ToolInvocation;
 
 /// Runs one task: records the user's input, then loops over sampling requests until the model
 /// answers without calling a tool. Returns the last assistant message.
 pub(crate) async fn run_task(
-    sess: &Session,
-    ctx: &TurnContext,
+    sess: &Arc<Session>,
+    ctx: &Arc<TurnContext>,
     sub_id: &str,
     input: Vec<InputItem>,
     cancel: &CancellationToken,
@@ -65,6 +72,12 @@ pub(crate) async fn run_task(
     emit_user_message(sess, sub_id, &user_item);
     sess.record_items(&[user_item]);
 
+    let task = TaskState {
+        turn_diff: Arc::new(Mutex::new(TurnDiffTracker::new())),
+        tool_lock: Arc::new(tokio::sync::RwLock::new(())),
+    };
+    let mut last_agent_message = None;
+    let mut last_diff: Option<String> = None;
     loop {
         let pending = sess.take_pending_input();
         for item in &pending {
@@ -72,11 +85,28 @@ pub(crate) async fn run_task(
         }
         sess.record_items(&pending);
 
-        match run_turn(sess, ctx, sub_id, cancel).await {
+        let result = run_turn(sess, ctx, sub_id, &task, cancel).await;
+        let diff = task
+            .turn_diff
+            .lock()
+            .ok()
+            .and_then(|tracker| tracker.get_unified_diff());
+        if diff.is_some() && diff != last_diff {
+            sess.send_event(
+                sub_id,
+                EventMsg::TurnDiff(TurnDiffEvent {
+                    unified_diff: diff.clone().unwrap_or_default(),
+                }),
+            );
+            last_diff = diff;
+        }
+        match result {
             Ok(outcome) => {
-                sess.record_items(&outcome.items);
+                if outcome.last_agent_message.is_some() {
+                    last_agent_message = outcome.last_agent_message;
+                }
                 if !outcome.needs_follow_up {
-                    return outcome.last_agent_message;
+                    return last_agent_message;
                 }
             }
             Err(CodexErr::Interrupted) => return None,
@@ -93,11 +123,16 @@ pub(crate) async fn run_task(
     }
 }
 
+/// State shared by every sampling request of one task.
+struct TaskState {
+    turn_diff: Arc<Mutex<TurnDiffTracker>>,
+    /// Tools that must run alone take it for writing; parallel-safe tools for reading.
+    tool_lock: Arc<tokio::sync::RwLock<()>>,
+}
+
 /// What one sampling request (including its retries) produced.
 #[derive(Default)]
 struct TurnOutcome {
-    /// Items to append to history, each tool call followed by its output.
-    items: Vec<ResponseItem>,
     /// True when tool outputs were produced and the model must be sampled again.
     needs_follow_up: bool,
     last_agent_message: Option<String>,
@@ -110,30 +145,54 @@ struct SamplingProgress {
     text: DeltaDedup,
     reasoning: DeltaDedup,
     rate_limits: Option<RateLimitSnapshot>,
+    /// Tool calls started during the stream, in call order.
+    in_flight: Vec<AbortOnDropHandle<ResponseItem>>,
+}
+
+impl SamplingProgress {
+    /// Waits for every started tool call and records its output, in call order.
+    async fn finish_tool_calls(&mut self, sess: &Session) {
+        for handle in self.in_flight.drain(..) {
+            match handle.await {
+                Ok(output) => sess.record_items(&[output]),
+                // A handler that panicked leaves its call unanswered; the next request closes it.
+                Err(err) => tracing::error!(%err, "tool call task failed"),
+            }
+            self.outcome.needs_follow_up = true;
+        }
+    }
 }
 
 async fn run_turn(
-    sess: &Session,
-    ctx: &TurnContext,
+    sess: &Arc<Session>,
+    ctx: &Arc<TurnContext>,
     sub_id: &str,
+    task: &TaskState,
     cancel: &CancellationToken,
 ) -> Result<TurnOutcome> {
     let max_retries = ctx.client.provider().stream_max_retries();
-    let history = sess.history_snapshot();
     let mut progress = SamplingProgress::default();
     let mut retries = 0;
     loop {
-        let mut input = history.clone();
-        input.extend(progress.outcome.items.iter().cloned());
+        sess.close_dangling_tool_calls();
         let prompt = Prompt {
-            input,
-            tools: Vec::new(),
+            input: sess.history_snapshot(),
+            tools: ctx.tools.clone(),
             parallel_tool_calls: false,
             base_instructions_override: None,
             output_schema: ctx.final_output_json_schema.clone(),
             instructions: ctx.base_instructions.clone(),
         };
-        match try_run_turn(sess, ctx, sub_id, &prompt, &mut progress, cancel).await {
+        let result = try_run_turn(sess, ctx, sub_id, task, &prompt, &mut progress, cancel).await;
+        if matches!(result, Err(CodexErr::Interrupted)) {
+            return Err(CodexErr::Interrupted);
+        }
+        // Calls the model finished asking for are answered even if the stream broke afterwards.
+        tokio::select! {
+            () = progress.finish_tool_calls(sess) => {}
+            () = cancel.cancelled() => return Err(CodexErr::Interrupted),
+        }
+        match result {
             Ok(()) => return Ok(progress.outcome),
             Err(err) if err.is_retryable_stream_error() && retries < max_retries => {
                 retries += 1;
@@ -161,9 +220,10 @@ async fn run_turn(
 }
 
 async fn try_run_turn(
-    sess: &Session,
-    ctx: &TurnContext,
+    sess: &Arc<Session>,
+    ctx: &Arc<TurnContext>,
     sub_id: &str,
+    task: &TaskState,
     prompt: &Prompt,
     progress: &mut SamplingProgress,
     cancel: &CancellationToken,
@@ -189,7 +249,28 @@ async fn try_run_turn(
         match event {
             ResponseEvent::Created => {}
             ResponseEvent::OutputItemDone(item) => {
-                handle_output_item(sess, ctx, sub_id, item, progress);
+                handle_output_item(sess, ctx, sub_id, &item, progress);
+                sess.record_items(std::slice::from_ref(&item));
+                if let Some(call) = ToolCall::from_item(&item) {
+                    let invocation = ToolInvocation {
+                        sess: Arc::clone(sess),
+                        ctx: Arc::clone(ctx),
+                        sub_id: sub_id.to_string(),
+                        cancel: cancel.child_token(),
+                        turn_diff: Arc::clone(&task.turn_diff),
+                    };
+                    let lock = Arc::clone(&task.tool_lock);
+                    let handle = tokio::spawn(async move {
+                        if call.is_parallel_safe() {
+                            let _shared = lock.read().await;
+                            tools::dispatch(invocation, call).await
+                        } else {
+                            let _exclusive = lock.write().await;
+                            tools::dispatch(invocation, call).await
+                        }
+                    });
+                    progress.in_flight.push(AbortOnDropHandle::new(handle));
+                }
             }
             ResponseEvent::OutputTextDelta(delta) => {
                 if let Some(delta) = progress.text.forward(&delta) {
@@ -246,15 +327,15 @@ async fn try_run_turn(
     }
 }
 
-/// Turns a finished output item into events and history items (with tool outputs).
+/// Turns a finished output item into the events front-ends show.
 fn handle_output_item(
     sess: &Session,
     ctx: &TurnContext,
     sub_id: &str,
-    item: ResponseItem,
+    item: &ResponseItem,
     progress: &mut SamplingProgress,
 ) {
-    match &item {
+    match item {
         ResponseItem::Message { role, .. } if role == "assistant" => {
             progress.text.item_done();
             let text = item.message_text().unwrap_or_default();
@@ -303,40 +384,6 @@ fn handle_output_item(
             );
         }
         _ => {}
-    }
-
-    let output = tool_output_for(&item);
-    progress.outcome.items.push(item);
-    if let Some(output) = output {
-        progress.outcome.items.push(output);
-        progress.outcome.needs_follow_up = true;
-    }
-}
-
-/// The output answering a tool call. No tools are offered to the model in this build, so every
-/// call is answered as an unknown tool, which lets the model recover instead of failing the turn.
-fn tool_output_for(item: &ResponseItem) -> Option<ResponseItem> {
-    match item {
-        ResponseItem::FunctionCall { name, call_id, .. } => {
-            Some(ResponseItem::FunctionCallOutput {
-                call_id: call_id.clone(),
-                output: FunctionCallOutputPayload::failure(format!("unsupported call: {name}")),
-            })
-        }
-        ResponseItem::LocalShellCall { .. } => {
-            let call_id = item.tool_call_id().unwrap_or_default().to_string();
-            Some(ResponseItem::FunctionCallOutput {
-                call_id,
-                output: FunctionCallOutputPayload::failure("unsupported call: local_shell"),
-            })
-        }
-        ResponseItem::CustomToolCall { name, call_id, .. } => {
-            Some(ResponseItem::CustomToolCallOutput {
-                call_id: call_id.clone(),
-                output: format!("unsupported custom tool call: {name}"),
-            })
-        }
-        _ => None,
     }
 }
 
@@ -479,6 +526,8 @@ mod tests {
         };
         assert_eq!(role, "user");
         assert_eq!(content.len(), 3);
-        assert!(matches!(&content[2], ContentItem::InputText { text } if text.contains("could not be read")));
+        assert!(
+            matches!(&content[2], ContentItem::InputText { text } if text.contains("could not be read"))
+        );
     }
 }

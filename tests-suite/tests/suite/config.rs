@@ -105,7 +105,10 @@ fn syntax_error_names_file_line_and_column() {
 
 #[test]
 fn wrong_type_names_key_line_and_expected_type() {
-    insta::assert_snapshot!(load_error("model = \"a\"\nhide_agent_reasoning = \"yes\"\n", &[]));
+    insta::assert_snapshot!(load_error(
+        "model = \"a\"\nhide_agent_reasoning = \"yes\"\n",
+        &[]
+    ));
 }
 
 #[test]

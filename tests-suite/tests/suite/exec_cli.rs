@@ -28,10 +28,13 @@ fn command(home: &TestHome, args: &[&str]) -> tokio::process::Command {
 }
 
 async fn run(home: &TestHome, args: &[&str]) -> Output {
-    tokio::time::timeout(std::time::Duration::from_secs(30), command(home, args).output())
-        .await
-        .expect("codex did not finish")
-        .unwrap()
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        command(home, args).output(),
+    )
+    .await
+    .expect("codex did not finish")
+    .unwrap()
 }
 
 fn stdout(out: &Output) -> String {
@@ -61,7 +64,10 @@ fn git_home(server: &MockModelServer) -> TestHome {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_prints_the_final_message_on_stdout_and_exits_zero() {
     let server = MockModelServer::start().await;
-    server.push(MockResponse::sse(sse::answer("r1", &["Hello", " from the mock."])));
+    server.push(MockResponse::sse(sse::answer(
+        "r1",
+        &["Hello", " from the mock."],
+    )));
     let home = git_home(&server);
     let out = run(&home, &["exec", "say hello"]).await;
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
@@ -78,20 +84,29 @@ async fn exec_reads_the_prompt_from_stdin_and_writes_the_last_message_file() {
     server.push(MockResponse::sse(sse::answer("r1", &["from stdin"])));
     let home = git_home(&server);
     let last = home.path().join("last.txt");
-    let mut child = command(&home, &["exec", "--output-last-message", last.to_str().unwrap(), "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = command(
+        &home,
+        &["exec", "--output-last-message", last.to_str().unwrap(), "-"],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"prompt via pipe").await.unwrap();
     drop(stdin);
     let out = child.wait_with_output().await.unwrap();
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&last).unwrap(), "from stdin");
-    let input = server.requests()[0].body["input"].as_array().unwrap().clone();
-    assert_eq!(input.last().unwrap()["content"][0]["text"], "prompt via pipe");
+    let input = server.requests()[0].body["input"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        input.last().unwrap()["content"][0]["text"],
+        "prompt via pipe"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,7 +116,11 @@ async fn exec_refuses_to_run_outside_a_git_repo_unless_told() {
     let home = TestHome::with_mock(&server, "responses", "");
     let out = run(&home, &["exec", "hi"]).await;
     assert_eq!(out.status.code(), Some(1));
-    assert!(last_stderr_line(&out).contains("--skip-git-repo-check"), "{}", stderr(&out));
+    assert!(
+        last_stderr_line(&out).contains("--skip-git-repo-check"),
+        "{}",
+        stderr(&out)
+    );
     assert!(server.requests().is_empty());
 
     let out = run(&home, &["exec", "--skip-git-repo-check", "hi"]).await;
@@ -112,7 +131,10 @@ async fn exec_refuses_to_run_outside_a_git_repo_unless_told() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_model_failure_exits_one_with_a_one_line_cause() {
     let server = MockModelServer::start().await;
-    server.push(MockResponse::status(401, json!({"error": {"message": "Incorrect API key provided"}})));
+    server.push(MockResponse::status(
+        401,
+        json!({"error": {"message": "Incorrect API key provided"}}),
+    ));
     let home = git_home(&server);
     let out = run(&home, &["exec", "hi"]).await;
     assert_eq!(out.status.code(), Some(1));
@@ -140,7 +162,11 @@ async fn exec_missing_api_key_says_which_variable_to_set() {
         .await
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(last_stderr_line(&out).contains(MOCK_KEY_ENV), "{}", stderr(&out));
+    assert!(
+        last_stderr_line(&out).contains(MOCK_KEY_ENV),
+        "{}",
+        stderr(&out)
+    );
     assert!(server.requests().is_empty());
 }
 
@@ -152,7 +178,11 @@ async fn exec_flag_and_override_precedence_reach_the_request() {
     let home = git_home(&server);
     let out = run(&home, &["exec", "-c", "model=from-override", "hi"]).await;
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
-    let out = run(&home, &["exec", "-c", "model=from-override", "-m", "from-flag", "hi"]).await;
+    let out = run(
+        &home,
+        &["exec", "-c", "model=from-override", "-m", "from-flag", "hi"],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
     let models: Vec<_> = server
         .requests()
@@ -167,7 +197,10 @@ async fn version_and_help_are_complete() {
     let home = TestHome::new();
     let out = run(&home, &["--version"]).await;
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(stdout(&out), format!("codex-cli {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        stdout(&out),
+        format!("codex-cli {}\n", env!("CARGO_PKG_VERSION"))
+    );
     let out = run(&home, &["exec", "--help"]).await;
     assert_eq!(out.status.code(), Some(0));
     let help = stdout(&out);
@@ -180,7 +213,10 @@ async fn version_and_help_are_complete() {
         "--output-last-message",
         "--color",
     ] {
-        assert!(help.contains(flag), "{flag} missing from exec --help:\n{help}");
+        assert!(
+            help.contains(flag),
+            "{flag} missing from exec --help:\n{help}"
+        );
     }
     let out = run(&home, &["--help"]).await;
     assert!(stdout(&out).contains("exec"));

@@ -76,7 +76,11 @@ async fn responses_turn_streams_deltas_then_message_usage_and_completion() {
     let (deltas, messages) = texts(&events);
     assert_eq!(deltas, "Hello, world");
     assert_eq!(messages, vec!["Hello, world".to_string()]);
-    assert!(events.iter().any(|e| matches!(e, EventMsg::AgentReasoning(r) if r.text == "Thinking")));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EventMsg::AgentReasoning(r) if r.text == "Thinking"))
+    );
     let usage = events
         .iter()
         .find_map(|e| match e {
@@ -231,7 +235,11 @@ async fn interrupt_aborts_a_hanging_stream_promptly() {
         matches!(&aborted, EventMsg::TurnAborted(a) if a.reason == TurnAbortReason::Interrupted),
         "{aborted:?}"
     );
-    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
 
     // The session stays usable after an interrupt.
     codex.submit(user_input("next")).await.unwrap();

@@ -40,8 +40,11 @@ fn errors(events: &[EventMsg]) -> Vec<String> {
 async fn rate_limit_honours_retry_after() {
     let server = MockModelServer::start().await;
     server.push(
-        MockResponse::status(429, json!({"error": {"type": "rate_limit_exceeded", "message": "slow down"}}))
-            .with_header("retry-after", "1"),
+        MockResponse::status(
+            429,
+            json!({"error": {"type": "rate_limit_exceeded", "message": "slow down"}}),
+        )
+        .with_header("retry-after", "1"),
     );
     server.push(MockResponse::sse(sse::answer("r1", &["ok after 429"])));
     let events = run_turn(&server).await;
@@ -50,15 +53,24 @@ async fn rate_limit_honours_retry_after() {
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
     let gap = requests[1].at.duration_since(requests[0].at);
-    assert!(gap >= Duration::from_millis(950), "Retry-After ignored: {gap:?}");
+    assert!(
+        gap >= Duration::from_millis(950),
+        "Retry-After ignored: {gap:?}"
+    );
     assert!(gap < Duration::from_secs(5), "{gap:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_error_is_retried_with_backoff() {
     let server = MockModelServer::start().await;
-    server.push(MockResponse::status(500, json!({"error": {"message": "boom"}})));
-    server.push(MockResponse::status(503, json!({"error": {"message": "busy"}})));
+    server.push(MockResponse::status(
+        500,
+        json!({"error": {"message": "boom"}}),
+    ));
+    server.push(MockResponse::status(
+        503,
+        json!({"error": {"message": "busy"}}),
+    ));
     server.push(MockResponse::sse(sse::answer("r1", &["recovered"])));
     let events = run_turn(&server).await;
     assert_eq!(texts(&events).1, vec!["recovered".to_string()]);
@@ -69,7 +81,10 @@ async fn server_error_is_retried_with_backoff() {
 async fn retries_exhausted_reports_the_last_status() {
     let server = MockModelServer::start().await;
     for _ in 0..3 {
-        server.push(MockResponse::status(500, json!({"error": {"message": "still down"}})));
+        server.push(MockResponse::status(
+            500,
+            json!({"error": {"message": "still down"}}),
+        ));
     }
     let events = run_turn(&server).await;
     let errors = errors(&events);
@@ -90,7 +105,10 @@ async fn stream_cut_mid_response_is_retried_without_duplicated_text() {
         sse::text_delta("wor"),
     ])));
     // The retry regenerates the message from its start.
-    server.push(MockResponse::sse(sse::answer("r2", &["Hello ", "world", "!"])));
+    server.push(MockResponse::sse(sse::answer(
+        "r2",
+        &["Hello ", "world", "!"],
+    )));
     let events = run_turn(&server).await;
     let (deltas, messages) = texts(&events);
     assert_eq!(deltas, "Hello world!");
@@ -100,7 +118,11 @@ async fn stream_cut_mid_response_is_retried_without_duplicated_text() {
         .filter(|e| matches!(e, EventMsg::AgentReasoning(_)))
         .collect();
     assert_eq!(reasoning.len(), 1, "reasoning shown twice: {events:?}");
-    assert!(events.iter().any(|e| matches!(e, EventMsg::StreamError(s) if s.message.contains("1/2"))));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EventMsg::StreamError(s) if s.message.contains("1/2")))
+    );
     assert!(errors(&events).is_empty());
 
     // The retry carries the item the broken attempt completed, so the model continues after it.
@@ -132,7 +154,11 @@ async fn idle_stream_times_out_and_is_retried() {
         })
         .collect();
     assert_eq!(stream_errors.len(), 1, "{events:?}");
-    assert!(stream_errors[0].contains("idle timeout"), "{}", stream_errors[0]);
+    assert!(
+        stream_errors[0].contains("idle timeout"),
+        "{}",
+        stream_errors[0]
+    );
     // stream_idle_timeout_ms = 2000 in the mock config.
     assert!(elapsed >= Duration::from_secs(2), "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
@@ -143,7 +169,10 @@ async fn context_length_exceeded_is_a_clear_error_and_not_retried() {
     let server = MockModelServer::start().await;
     server.push(MockResponse::sse(sse::body(&[
         sse::created("r1"),
-        sse::failed("context_length_exceeded", "Your input exceeds the context window of this model."),
+        sse::failed(
+            "context_length_exceeded",
+            "Your input exceeds the context window of this model.",
+        ),
     ])));
     let events = run_turn(&server).await;
     let errors = errors(&events);
@@ -165,7 +194,10 @@ async fn quota_and_auth_errors_are_distinct_and_not_retried() {
     assert_eq!(server.requests().len(), 1);
 
     let server = MockModelServer::start().await;
-    server.push(MockResponse::status(401, json!({"error": {"message": "Incorrect API key provided"}})));
+    server.push(MockResponse::status(
+        401,
+        json!({"error": {"message": "Incorrect API key provided"}}),
+    ));
     let auth = errors(&run_turn(&server).await);
     assert_eq!(auth.len(), 1);
     assert!(auth[0].contains("401"), "{}", auth[0]);

@@ -7,8 +7,6 @@
 //! - [`wait_for_event`]: read engine events until one matches, with a timeout.
 //! - [`codex_bin`]: the path of the `codex` binary under test.
 
-
-
 pub mod sse;
 
 use std::collections::HashMap;

@@ -53,7 +53,13 @@ pub fn completed(id: &str) -> Value {
     completed_with_usage(id, 10, 0, 5, 0)
 }
 
-pub fn completed_with_usage(id: &str, input: u64, cached: u64, output: u64, reasoning: u64) -> Value {
+pub fn completed_with_usage(
+    id: &str,
+    input: u64,
+    cached: u64,
+    output: u64,
+    reasoning: u64,
+) -> Value {
     json!({"type": "response.completed", "response": {
         "id": id,
         "usage": {

@@ -1,0 +1,228 @@
+//! Whether a command or a patch may run without asking, must ask, or is refused.
+//!
+//! This build has no OS sandbox yet, so nothing is ever "auto-approved inside a sandbox": a
+//! command that would need one goes through approval, or is refused when the policy cannot ask.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::path::PathBuf;
+
+use codex_protocol::protocol::AskForApproval;
+use codex_protocol::protocol::SandboxPolicy;
+
+use crate::exec::is_known_safe_command;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SafetyCheck {
+    AutoApprove,
+    AskUser { reason: Option<String> },
+    Reject { reason: String },
+}
+
+pub(crate) fn assess_command_safety(
+    command: &[String],
+    approval_policy: AskForApproval,
+    sandbox_policy: &SandboxPolicy,
+    approved_for_session: &HashSet<Vec<String>>,
+    escalation: Option<&str>,
+) -> SafetyCheck {
+    if is_known_safe_command(command) || approved_for_session.contains(command) {
+        return SafetyCheck::AutoApprove;
+    }
+    match approval_policy {
+        AskForApproval::UnlessTrusted => {
+            return SafetyCheck::AskUser { reason: None };
+        }
+        AskForApproval::OnRequest if escalation.is_some() => {
+            return SafetyCheck::AskUser {
+                reason: escalation.map(str::to_string),
+            };
+        }
+        _ => {}
+    }
+    if matches!(sandbox_policy, SandboxPolicy::DangerFullAccess) {
+        return SafetyCheck::AutoApprove;
+    }
+    match approval_policy {
+        AskForApproval::Never => SafetyCheck::Reject {
+            reason: format!(
+                "sandbox_mode `{}` needs an OS sandbox to run this command and none is available in \
+                 this build; approval_policy `never` cannot ask the user",
+                sandbox_policy.mode().as_str()
+            ),
+        },
+        _ => SafetyCheck::AskUser {
+            reason: Some(format!(
+                "no OS sandbox is available to enforce sandbox_mode `{}`",
+                sandbox_policy.mode().as_str()
+            )),
+        },
+    }
+}
+
+/// The roots patches may write to without asking under `sandbox_policy`.
+pub(crate) fn writable_roots(sandbox_policy: &SandboxPolicy, cwd: &Path) -> Vec<PathBuf> {
+    match sandbox_policy {
+        SandboxPolicy::DangerFullAccess => vec![PathBuf::from("/")],
+        SandboxPolicy::ReadOnly => Vec::new(),
+        SandboxPolicy::WorkspaceWrite { writable_roots, .. } => {
+            let mut roots = vec![cwd.to_path_buf()];
+            roots.extend(writable_roots.iter().map(|r| {
+                if r.is_absolute() {
+                    r.clone()
+                } else {
+                    cwd.join(r)
+                }
+            }));
+            roots
+        }
+    }
+}
+
+/// Decides on a patch touching `paths` (absolute, already resolved against the cwd).
+pub(crate) fn assess_patch_safety(
+    paths: &[PathBuf],
+    approval_policy: AskForApproval,
+    sandbox_policy: &SandboxPolicy,
+    cwd: &Path,
+    approved_for_session: &HashSet<PathBuf>,
+) -> SafetyCheck {
+    if paths.is_empty() {
+        return SafetyCheck::Reject {
+            reason: "empty patch".to_string(),
+        };
+    }
+    let roots = writable_roots(sandbox_policy, cwd);
+    let writable = |path: &PathBuf| {
+        let path = normalize(path);
+        approved_for_session.contains(&path) || roots.iter().any(|root| path.starts_with(root))
+    };
+    let all_writable = paths.iter().all(writable);
+    if all_writable && approval_policy != AskForApproval::UnlessTrusted {
+        return SafetyCheck::AutoApprove;
+    }
+    let reason = if all_writable {
+        None
+    } else if matches!(sandbox_policy, SandboxPolicy::ReadOnly) {
+        Some("the sandbox is read-only".to_string())
+    } else {
+        Some("the patch writes outside the writable roots".to_string())
+    };
+    match approval_policy {
+        AskForApproval::Never => SafetyCheck::Reject {
+            reason: format!(
+                "{}; approval_policy `never` cannot ask the user",
+                reason.unwrap_or_else(|| "the patch needs approval".to_string())
+            ),
+        },
+        _ => SafetyCheck::AskUser { reason },
+    }
+}
+
+/// Resolves `.` and `..` lexically so `cwd/../x` cannot pass as inside `cwd`.
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(parts: &[&str]) -> Vec<String> {
+        parts.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn commands_by_policy() {
+        let none = HashSet::new();
+        let rm = argv(&["rm", "-rf", "x"]);
+        let ls = argv(&["ls"]);
+        let ro = SandboxPolicy::ReadOnly;
+        let full = SandboxPolicy::DangerFullAccess;
+        use AskForApproval::*;
+        assert_eq!(
+            assess_command_safety(&ls, Never, &ro, &none, None),
+            SafetyCheck::AutoApprove
+        );
+        assert!(matches!(
+            assess_command_safety(&rm, Never, &ro, &none, None),
+            SafetyCheck::Reject { .. }
+        ));
+        assert!(matches!(
+            assess_command_safety(&rm, OnRequest, &ro, &none, None),
+            SafetyCheck::AskUser { .. }
+        ));
+        assert_eq!(
+            assess_command_safety(&rm, Never, &full, &none, None),
+            SafetyCheck::AutoApprove
+        );
+        assert_eq!(
+            assess_command_safety(&rm, OnFailure, &full, &none, None),
+            SafetyCheck::AutoApprove
+        );
+        assert!(matches!(
+            assess_command_safety(&rm, UnlessTrusted, &full, &none, None),
+            SafetyCheck::AskUser { .. }
+        ));
+        assert_eq!(
+            assess_command_safety(&rm, OnRequest, &full, &none, Some("needs network")),
+            SafetyCheck::AskUser {
+                reason: Some("needs network".into())
+            }
+        );
+        let approved = HashSet::from([rm.clone()]);
+        assert_eq!(
+            assess_command_safety(&rm, UnlessTrusted, &ro, &approved, None),
+            SafetyCheck::AutoApprove
+        );
+    }
+
+    #[test]
+    fn patches_inside_and_outside_roots() {
+        let cwd = Path::new("/repo");
+        let none = HashSet::new();
+        let ww = SandboxPolicy::new_workspace_write();
+        let inside = vec![PathBuf::from("/repo/src/a.rs")];
+        let escape = vec![PathBuf::from("/repo/../etc/passwd")];
+        use AskForApproval::*;
+        assert_eq!(
+            assess_patch_safety(&inside, Never, &ww, cwd, &none),
+            SafetyCheck::AutoApprove
+        );
+        assert!(matches!(
+            assess_patch_safety(&escape, Never, &ww, cwd, &none),
+            SafetyCheck::Reject { .. }
+        ));
+        assert!(matches!(
+            assess_patch_safety(&escape, OnRequest, &ww, cwd, &none),
+            SafetyCheck::AskUser { .. }
+        ));
+        assert!(matches!(
+            assess_patch_safety(&inside, OnRequest, &SandboxPolicy::ReadOnly, cwd, &none),
+            SafetyCheck::AskUser { .. }
+        ));
+        assert!(matches!(
+            assess_patch_safety(&inside, UnlessTrusted, &ww, cwd, &none),
+            SafetyCheck::AskUser { .. }
+        ));
+        assert!(matches!(
+            assess_patch_safety(&[], OnRequest, &ww, cwd, &none),
+            SafetyCheck::Reject { .. }
+        ));
+        let approved = HashSet::from([PathBuf::from("/etc/passwd")]);
+        assert_eq!(
+            assess_patch_safety(&escape, Never, &ww, cwd, &approved),
+            SafetyCheck::AutoApprove
+        );
+    }
+}
