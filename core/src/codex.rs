@@ -32,6 +32,11 @@ use codex_protocol::protocol::TaskCompleteEvent;
 use codex_protocol::protocol::TokenUsageInfo;
 use codex_protocol::protocol::TurnAbortReason;
 use codex_protocol::protocol::TurnAbortedEvent;
+use codex_protocol::rollout::RolloutItem;
+use codex_protocol::rollout::SessionMeta;
+use codex_protocol::rollout::SessionSource;
+use codex_protocol::rollout::TurnContextItem;
+use codex_rollout::RolloutRecorder;
 use tokio::sync::mpsc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -48,6 +53,9 @@ use crate::tasks::RegularTask;
 use crate::tasks::SessionTask;
 use crate::tasks::TaskKind;
 use crate::tools::spec::ToolsConfig;
+
+/// Who wrote a session file, as recorded in its `session_meta` line (Codex CLI's value).
+const ORIGINATOR: &str = "codex_cli_rs";
 
 /// Capacity of the submission queue; submitting blocks (asynchronously) when it is full.
 const SUBMISSION_CHANNEL_CAPACITY: usize = 64;
@@ -66,22 +74,110 @@ pub struct CodexSpawnOk {
     pub session_configured: SessionConfiguredEvent,
 }
 
-/// How a session starts: empty, or seeded with the items of an earlier conversation (new id).
+/// How a session starts: empty, reopened from its own session file (same id, same file), or
+/// seeded with the items of another session (new id, new file).
 #[derive(Debug, Clone, Default)]
 pub enum InitialHistory {
     #[default]
     New,
-    Forked(Vec<ResponseItem>),
+    Resumed {
+        conversation_id: ConversationId,
+        items: Vec<RolloutItem>,
+        path: PathBuf,
+    },
+    Forked {
+        items: Vec<RolloutItem>,
+        forked_from_id: Option<ConversationId>,
+    },
+}
+
+impl InitialHistory {
+    /// Loads a session file for resuming. Unreadable lines are skipped; their warnings come back.
+    pub async fn resume_from(path: &std::path::Path) -> Result<(Self, Vec<String>)> {
+        let loaded = codex_rollout::load_rollout(path)
+            .await
+            .map_err(|e| CodexErr::Fatal(e.to_string()))?;
+        Ok((
+            InitialHistory::Resumed {
+                conversation_id: loaded.conversation_id,
+                items: loaded.items,
+                path: path.to_path_buf(),
+            },
+            loaded.warnings,
+        ))
+    }
+
+    /// Loads a session file and keeps what precedes its `drop_last_user_messages`-th last real
+    /// user message, for a new session.
+    pub async fn fork_from(
+        path: &std::path::Path,
+        drop_last_user_messages: usize,
+    ) -> Result<(Self, Vec<String>)> {
+        let loaded = codex_rollout::load_rollout(path)
+            .await
+            .map_err(|e| CodexErr::Fatal(e.to_string()))?;
+        Ok((
+            InitialHistory::Forked {
+                items: codex_rollout::fork_items(&loaded.items, drop_last_user_messages),
+                forked_from_id: Some(loaded.conversation_id),
+            },
+            loaded.warnings,
+        ))
+    }
 }
 
 impl Codex {
-    /// Starts a session. Fails early (before any request) when the provider's API key is missing.
+    /// Starts a session. Fails early (before any request) when the provider's API key is missing
+    /// or the session file cannot be opened.
     pub async fn spawn(config: Config, initial_history: InitialHistory) -> Result<CodexSpawnOk> {
+        Self::spawn_with_source(config, initial_history, SessionSource::Cli).await
+    }
+
+    /// [`Codex::spawn`], recording which front-end started the session.
+    pub async fn spawn_with_source(
+        config: Config,
+        initial_history: InitialHistory,
+        source: SessionSource,
+    ) -> Result<CodexSpawnOk> {
         config.model_provider.api_key().map_err(CodexErr::EnvVar)?;
         let config = Arc::new(config);
         let (tx_sub, rx_sub) = mpsc::channel(SUBMISSION_CHANNEL_CAPACITY);
         let (tx_event, mut rx_event) = mpsc::unbounded_channel();
-        let conversation_id = ConversationId::new();
+
+        let (conversation_id, rollout) = match &initial_history {
+            InitialHistory::Resumed {
+                conversation_id,
+                path,
+                ..
+            } => (
+                *conversation_id,
+                RolloutRecorder::resume(path)
+                    .await
+                    .map_err(|e| CodexErr::Fatal(e.to_string()))?,
+            ),
+            InitialHistory::New | InitialHistory::Forked { .. } => {
+                let conversation_id = ConversationId::new();
+                let forked_from_id = match &initial_history {
+                    InitialHistory::Forked { forked_from_id, .. } => *forked_from_id,
+                    _ => None,
+                };
+                let meta = SessionMeta {
+                    id: conversation_id,
+                    timestamp: String::new(),
+                    cwd: config.cwd.clone(),
+                    originator: ORIGINATOR.to_string(),
+                    cli_version: env!("CARGO_PKG_VERSION").to_string(),
+                    instructions: config.user_instructions.clone(),
+                    source: Some(source),
+                    model_provider: Some(config.model_provider_id.clone()),
+                    forked_from_id,
+                };
+                let rollout = RolloutRecorder::create(&config.codex_home, meta)
+                    .await
+                    .map_err(|e| CodexErr::Fatal(e.to_string()))?;
+                (conversation_id, rollout)
+            }
+        };
 
         let context = TurnContext::from_config(
             &config,
@@ -94,20 +190,33 @@ impl Codex {
             config.sandbox_policy.clone(),
             None,
         );
+        let rollout_path = rollout.path().to_path_buf();
         let session = Arc::new(Session {
             conversation_id,
             config: Arc::clone(&config),
             tx_event,
             state: Mutex::new(SessionState::default()),
             active: Mutex::new(None),
+            rollout,
         });
-        match initial_history {
+        let initial_messages = match initial_history {
             InitialHistory::New => {
                 let initial = session.build_initial_context(&context);
                 session.record_items(&initial);
+                None
             }
-            InitialHistory::Forked(items) => session.record_items(&items),
-        }
+            InitialHistory::Resumed { items, .. } => {
+                // The file already holds these items: rebuild memory only, append nothing.
+                lock(&session.state).history = codex_rollout::history_from_items(&items);
+                Some(codex_rollout::event_msgs(&items))
+            }
+            InitialHistory::Forked { items, .. } => {
+                // A fork's file is self-contained: the kept prefix is copied into it.
+                session.rollout.record_items(&items);
+                lock(&session.state).history = codex_rollout::history_from_items(&items);
+                Some(codex_rollout::event_msgs(&items))
+            }
+        };
 
         session.send_event(
             INITIAL_SUBMIT_ID,
@@ -117,8 +226,8 @@ impl Codex {
                 reasoning_effort: config.model_reasoning_effort,
                 history_log_id: 0,
                 history_entry_count: 0,
-                initial_messages: None,
-                rollout_path: PathBuf::new(),
+                initial_messages,
+                rollout_path,
             }),
         );
         tokio::spawn(submission_loop(session, Arc::new(context), rx_sub));
@@ -245,6 +354,7 @@ pub(crate) struct Session {
     tx_event: mpsc::UnboundedSender<Event>,
     state: Mutex<SessionState>,
     active: Mutex<Option<ActiveTask>>,
+    rollout: RolloutRecorder,
 }
 
 #[derive(Default)]
@@ -283,6 +393,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Session {
     pub(crate) fn send_event(&self, sub_id: &str, msg: EventMsg) {
+        if codex_rollout::is_persisted_event(&msg) {
+            self.rollout
+                .record_items(&[RolloutItem::EventMsg(msg.clone())]);
+        }
         // A closed channel means the front-end is gone; nothing left to tell.
         let _ = self.tx_event.send(Event {
             id: sub_id.to_string(),
@@ -294,7 +408,42 @@ impl Session {
         if items.is_empty() {
             return;
         }
+        let persisted: Vec<RolloutItem> = items
+            .iter()
+            .filter(|item| !matches!(item, ResponseItem::Other))
+            .cloned()
+            .map(RolloutItem::ResponseItem)
+            .collect();
+        self.rollout.record_items(&persisted);
         lock(&self.state).history.extend_from_slice(items);
+    }
+
+    /// Records the settings a sampling request is about to run with.
+    pub(crate) fn record_turn_context(&self, ctx: &TurnContext) {
+        self.rollout
+            .record_items(&[RolloutItem::TurnContext(TurnContextItem {
+                cwd: ctx.cwd.clone(),
+                approval_policy: ctx.approval_policy,
+                sandbox_policy: ctx.sandbox_policy.clone(),
+                model: ctx.model.clone(),
+                effort: ctx.effort,
+                summary: ctx.summary,
+            })]);
+    }
+
+    /// Makes everything recorded so far durable; a failure is reported, never fatal.
+    async fn sync_rollout(&self, sub_id: &str) {
+        if let Err(err) = self.rollout.sync().await {
+            self.send_event(
+                sub_id,
+                EventMsg::Error(codex_protocol::protocol::ErrorEvent {
+                    message: format!(
+                        "could not save the session to {}: {err}",
+                        self.rollout.path().display()
+                    ),
+                }),
+            );
+        }
     }
 
     pub(crate) fn history_snapshot(&self) -> Vec<ResponseItem> {
@@ -310,29 +459,29 @@ impl Session {
         lock(&self.state).pending_input.push(item);
     }
 
-    /// Gives every tool call in history that has no output an "aborted" output right after it,
-    /// so each call has exactly one output before the next request.
+    /// Gives every tool call in history that has no output an "aborted" output, so each call has
+    /// exactly one output before the next request. The outputs are appended (the API accepts an
+    /// output anywhere after its call) and recorded, so a resumed session rebuilds the same history.
     pub(crate) fn close_dangling_tool_calls(&self) {
-        let mut state = lock(&self.state);
-        let answered: HashSet<String> = state
-            .history
-            .iter()
-            .filter_map(|item| match item {
-                ResponseItem::FunctionCallOutput { call_id, .. }
-                | ResponseItem::CustomToolCallOutput { call_id, .. } => Some(call_id.clone()),
-                _ => None,
-            })
-            .collect();
-        let mut fixed = Vec::with_capacity(state.history.len());
-        for item in state.history.drain(..) {
-            let missing = item.tool_call_id().is_some_and(|id| !answered.contains(id));
-            let aborted = missing
-                .then(|| crate::tools::ToolCall::aborted_output(&item))
-                .flatten();
-            fixed.push(item);
-            fixed.extend(aborted);
-        }
-        state.history = fixed;
+        let aborted: Vec<ResponseItem> = {
+            let state = lock(&self.state);
+            let answered: HashSet<&str> = state
+                .history
+                .iter()
+                .filter_map(|item| match item {
+                    ResponseItem::FunctionCallOutput { call_id, .. }
+                    | ResponseItem::CustomToolCallOutput { call_id, .. } => Some(call_id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            state
+                .history
+                .iter()
+                .filter(|item| item.tool_call_id().is_some_and(|id| !answered.contains(id)))
+                .filter_map(crate::tools::ToolCall::aborted_output)
+                .collect()
+        };
+        self.record_items(&aborted);
     }
 
     pub(crate) fn approved_commands(&self) -> HashSet<Vec<String>> {
@@ -477,7 +626,9 @@ impl Session {
         let mut active = lock(&self.active);
         let handle = tokio::spawn(async move {
             let last_agent_message = run.await;
-            session.on_task_finished(&task_sub_id, last_agent_message);
+            session
+                .on_task_finished(&task_sub_id, last_agent_message)
+                .await;
         });
         *active = Some(ActiveTask {
             sub_id,
@@ -488,7 +639,7 @@ impl Session {
         });
     }
 
-    fn on_task_finished(&self, sub_id: &str, last_agent_message: Option<String>) {
+    async fn on_task_finished(&self, sub_id: &str, last_agent_message: Option<String>) {
         {
             let mut active = lock(&self.active);
             match active.as_ref() {
@@ -497,6 +648,7 @@ impl Session {
                 _ => return,
             }
         }
+        self.sync_rollout(sub_id).await;
         self.send_event(
             sub_id,
             EventMsg::TaskComplete(TaskCompleteEvent { last_agent_message }),
@@ -515,12 +667,17 @@ impl Session {
         }
         task.cancel.cancel();
         task.handle.abort();
+        // Wait until the task is really gone, so nothing it ran records anything after this.
+        let _ = task.handle.await;
         tracing::debug!(kind = ?task.kind, sub_id = %task.sub_id, "task aborted");
         task.task.abort(self, &task.sub_id).await;
+        // Answer the calls the aborted task left open now, before any later input.
+        self.close_dangling_tool_calls();
         self.send_event(
             &task.sub_id,
             EventMsg::TurnAborted(TurnAbortedEvent { reason }),
         );
+        self.sync_rollout(&task.sub_id).await;
     }
 }
 

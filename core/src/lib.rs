@@ -20,6 +20,8 @@ mod turn;
 pub use codex::Codex;
 pub use codex::CodexSpawnOk;
 pub use codex::InitialHistory;
+/// Session-file lookups for front-ends (listing, finding by id); recording stays inside the engine.
+pub use codex_rollout as rollout;
 pub use config::Config;
 pub use config::ConfigOverrides;
 pub use error::CodexErr;

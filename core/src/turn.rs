@@ -175,6 +175,7 @@ async fn run_turn(
     let mut retries = 0;
     loop {
         sess.close_dangling_tool_calls();
+        sess.record_turn_context(ctx);
         let prompt = Prompt {
             input: sess.history_snapshot(),
             tools: ctx.tools.clone(),

@@ -13,6 +13,7 @@ pub struct Cli {
     /// Attach image files to the prompt (repeat the flag or separate paths with commas).
     #[arg(
         long = "image",
+        global = true,
         short = 'i',
         value_name = "FILE",
         value_delimiter = ','
@@ -20,24 +21,30 @@ pub struct Cli {
     pub images: Vec<PathBuf>,
 
     /// Model the agent should use.
-    #[arg(long, short = 'm')]
+    #[arg(long, short = 'm', global = true)]
     pub model: Option<String>,
 
     /// Use the local open-source model provider (`model_provider = "oss"`, an Ollama server).
-    #[arg(long = "oss", default_value_t = false)]
+    #[arg(long = "oss", default_value_t = false, global = true)]
     pub oss: bool,
 
     /// Configuration profile from config.toml (`[profiles.<NAME>]`) to layer over the defaults.
-    #[arg(long = "profile", short = 'p', value_name = "NAME")]
+    #[arg(long = "profile", short = 'p', value_name = "NAME", global = true)]
     pub config_profile: Option<String>,
 
     /// What commands run by the agent may touch. Defaults to `sandbox_mode` from config.toml
     /// (read-only when unset).
-    #[arg(long = "sandbox", short = 's', value_enum, value_name = "MODE")]
+    #[arg(
+        long = "sandbox",
+        short = 's',
+        value_enum,
+        value_name = "MODE",
+        global = true
+    )]
     pub sandbox_mode: Option<SandboxModeCliArg>,
 
     /// Convenience alias for low-friction automatic runs: `--sandbox workspace-write`.
-    #[arg(long = "full-auto", default_value_t = false)]
+    #[arg(long = "full-auto", default_value_t = false, global = true)]
     pub full_auto: bool,
 
     /// Run every command without a sandbox (`danger-full-access`). Only for environments that are
@@ -46,42 +53,101 @@ pub struct Cli {
         long = "dangerously-bypass-approvals-and-sandbox",
         visible_alias = "yolo",
         default_value_t = false,
-        conflicts_with = "full_auto"
+        conflicts_with = "full_auto",
+        global = true
     )]
     pub dangerously_bypass_approvals_and_sandbox: bool,
 
     /// Directory the agent works in (its workspace root); defaults to the current directory.
-    #[arg(long = "cd", short = 'C', value_name = "DIR")]
+    #[arg(long = "cd", short = 'C', value_name = "DIR", global = true)]
     pub cwd: Option<PathBuf>,
 
     /// Run even when the working directory is not inside a Git repository.
-    #[arg(long = "skip-git-repo-check", default_value_t = false)]
+    #[arg(long = "skip-git-repo-check", default_value_t = false, global = true)]
     pub skip_git_repo_check: bool,
 
     /// Override a config.toml value: `-c key=value`, where key is a dotted path (`a.b.c`) and value
     /// is parsed as TOML, falling back to a literal string (`-c model=o3` works). Repeatable; later
     /// ones win, and flags such as `--model` win over all of them.
-    #[arg(long = "config", short = 'c', value_name = "key=value")]
+    #[arg(long = "config", short = 'c', value_name = "key=value", global = true)]
     pub config_overrides: Vec<String>,
 
     /// When to colour the progress output on stderr.
-    #[arg(long = "color", value_enum, default_value_t = Color::Auto)]
+    #[arg(long = "color", value_enum, default_value_t = Color::Auto, global = true)]
     pub color: Color,
 
     /// Print the run as JSON Lines on stdout (thread, turn and item events) instead of text.
-    #[arg(long = "json", alias = "experimental-json", default_value_t = false)]
+    #[arg(
+        long = "json",
+        alias = "experimental-json",
+        default_value_t = false,
+        global = true
+    )]
     pub json: bool,
 
     /// Write the agent's final message to FILE (an empty file when there is none).
-    #[arg(long = "output-last-message", value_name = "FILE")]
+    #[arg(long = "output-last-message", value_name = "FILE", global = true)]
     pub last_message_file: Option<PathBuf>,
 
     /// JSON Schema file the agent's final message must conform to (sent to the model as a strict
     /// structured-output format).
-    #[arg(long = "output-schema", value_name = "FILE")]
+    #[arg(long = "output-schema", value_name = "FILE", global = true)]
     pub output_schema: Option<PathBuf>,
 
     /// The prompt. When absent or `-`, it is read from stdin.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<ExecCommand>,
+}
+
+/// Continue or branch off a recorded session instead of starting a new one. Every `exec` flag
+/// works before or after the subcommand.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum ExecCommand {
+    /// Resume a recorded session (by id, or the newest with --last) and send it a prompt.
+    Resume(ResumeArgs),
+    /// Start a new session from a copy of a recorded one, optionally dropping its last turns.
+    Fork(ForkArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct ResumeArgs {
+    /// Id (UUID) of the session to resume, as printed by `codex exec` ("session id").
+    #[arg(value_name = "SESSION_ID")]
+    pub session_id: Option<String>,
+
+    /// Resume the most recent session instead of naming one.
+    #[arg(long = "last", default_value_t = false)]
+    pub last: bool,
+
+    /// The prompt for the resumed session. When absent or `-`, it is read from stdin.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Option<String>,
+}
+
+impl ResumeArgs {
+    /// With `--last`, a single positional is the prompt, not an id (as in Codex CLI).
+    pub fn normalized(mut self) -> Self {
+        if self.last && self.prompt.is_none() {
+            self.prompt = self.session_id.take();
+        }
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct ForkArgs {
+    /// Id (UUID) of the session to copy.
+    #[arg(value_name = "SESSION_ID")]
+    pub session_id: String,
+
+    /// Drop the last N user messages (and everything after them) from the copy.
+    #[arg(long = "drop", value_name = "N", default_value_t = 0)]
+    pub drop: usize,
+
+    /// The prompt for the new session. When absent or `-`, it is read from stdin.
     #[arg(value_name = "PROMPT")]
     pub prompt: Option<String>,
 }

@@ -27,11 +27,17 @@ use codex_core::ConfigOverrides;
 use codex_core::InitialHistory;
 use codex_core::config::parse_cli_override;
 use codex_core::model_provider_info::OSS_PROVIDER_ID;
+use codex_core::rollout::SESSIONS_DIR;
+use codex_core::rollout::find_latest_session;
+use codex_core::rollout::find_session_by_id;
 use codex_protocol::protocol::AskForApproval;
 use codex_protocol::protocol::EventMsg;
 use codex_protocol::protocol::Op;
 use codex_protocol::protocol::ReviewDecision;
+use codex_protocol::rollout::SessionSource;
 use tokio::sync::mpsc;
+
+use crate::cli::ExecCommand;
 
 pub use cli::Cli;
 pub use cli::Color;
@@ -96,8 +102,18 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
         last_message_file,
         output_schema,
         prompt,
+        command,
         ..
     } = cli;
+    let command = command.map(|command| match command {
+        ExecCommand::Resume(args) => ExecCommand::Resume(args.normalized()),
+        fork => fork,
+    });
+    let prompt = match &command {
+        Some(ExecCommand::Resume(args)) => args.prompt.clone(),
+        Some(ExecCommand::Fork(args)) => args.prompt.clone(),
+        None => prompt,
+    };
 
     let cli_overrides = root_config_overrides
         .iter()
@@ -131,14 +147,35 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
     }
 
     let color = color_enabled(color);
-    for warning in &config.warnings {
-        let label = if color {
-            "\x1b[1mwarning:\x1b[0m"
-        } else {
-            "warning:"
-        };
-        eprintln!("{label} {}", one_line(warning));
-    }
+    print_warnings(&config.warnings, color);
+
+    let initial_history = match &command {
+        None => InitialHistory::New,
+        Some(ExecCommand::Resume(args)) => {
+            let path = if args.last {
+                find_latest_session(&config.codex_home)?.ok_or_else(|| {
+                    anyhow!(
+                        "no recorded session to resume under {}",
+                        config.codex_home.join(SESSIONS_DIR).display()
+                    )
+                })?
+            } else {
+                let id = args.session_id.as_deref().ok_or_else(|| {
+                    anyhow!("name the session to resume (SESSION_ID) or pass --last")
+                })?;
+                find_session(&config.codex_home, id)?
+            };
+            let (history, warnings) = InitialHistory::resume_from(&path).await?;
+            print_warnings(&warnings, color);
+            history
+        }
+        Some(ExecCommand::Fork(args)) => {
+            let path = find_session(&config.codex_home, &args.session_id)?;
+            let (history, warnings) = InitialHistory::fork_from(&path, args.drop).await?;
+            print_warnings(&warnings, color);
+            history
+        }
+    };
 
     let mut processor = make_processor(json, color, &config);
 
@@ -146,7 +183,7 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
         codex,
         session_configured,
         ..
-    } = Codex::spawn(config.clone(), InitialHistory::New)
+    } = Codex::spawn_with_source(config.clone(), initial_history, SessionSource::Exec)
         .await
         .context("failed to start the session")?;
     processor.print_config_summary(&config, &prompt, &session_configured);
@@ -189,6 +226,27 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
         }
         None => Ok(EXIT_SUCCESS),
     }
+}
+
+fn print_warnings(warnings: &[String], color: bool) {
+    let label = if color {
+        "\x1b[1mwarning:\x1b[0m"
+    } else {
+        "warning:"
+    };
+    for warning in warnings {
+        eprintln!("{label} {}", one_line(warning));
+    }
+}
+
+/// The session file of `id`, or an error saying where it was looked for.
+fn find_session(codex_home: &Path, id: &str) -> anyhow::Result<PathBuf> {
+    find_session_by_id(codex_home, id)?.ok_or_else(|| {
+        anyhow!(
+            "no recorded session with id `{id}` under {}",
+            codex_home.join(SESSIONS_DIR).display()
+        )
+    })
 }
 
 /// `--cd` made absolute; it must be an existing directory.

@@ -38,4 +38,5 @@ pub use load::load_rollout;
 pub use names::SESSIONS_DIR;
 pub use names::rollout_timestamp;
 pub use policy::is_persisted;
+pub use policy::is_persisted_event;
 pub use recorder::RolloutRecorder;

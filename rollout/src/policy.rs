@@ -20,7 +20,8 @@ pub fn is_persisted(item: &RolloutItem) -> bool {
     }
 }
 
-fn is_persisted_event(msg: &EventMsg) -> bool {
+/// Whether an event belongs in the session file; lets callers skip cloning events that do not.
+pub fn is_persisted_event(msg: &EventMsg) -> bool {
     // `entered_review_mode` / `exited_review_mode` join this list when review mode exists.
     matches!(
         msg,

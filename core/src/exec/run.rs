@@ -107,6 +107,7 @@ pub async fn run_command(
 
     let mut child = spawn(&executable, program, args, &cwd, &env)?;
     let pid = child.id();
+    let mut group_guard = ProcessGroupGuard::new(pid);
     let (chunk_tx, mut chunk_rx) = mpsc::channel(16);
     let mut readers = Readers(Vec::new());
     if let Some(stdout) = child.stdout.take() {
@@ -135,7 +136,11 @@ pub async fn run_command(
             biased;
             () = cancel.cancelled() => break Ending::Cancelled,
             () = &mut deadline => break Ending::TimedOut,
-            status = child.wait() => break Ending::Exited(status?),
+            status = child.wait() => {
+                // A normal exit: background processes it left behind may keep running.
+                group_guard.disarm();
+                break Ending::Exited(status?);
+            }
             chunk = chunk_rx.recv(), if streams_open => match chunk {
                 Some((stream, bytes)) => capture.record(stream, bytes),
                 None => streams_open = false,
@@ -146,6 +151,7 @@ pub async fn run_command(
     let (exit_code, timed_out) = match ending {
         Ending::Cancelled => {
             kill_process_tree(&mut child, pid);
+            group_guard.disarm();
             return Err(io::Error::new(
                 io::ErrorKind::Interrupted,
                 format!("`{program}` was cancelled"),
@@ -153,6 +159,7 @@ pub async fn run_command(
         }
         Ending::TimedOut => {
             kill_process_tree(&mut child, pid);
+            group_guard.disarm();
             let grace_end = tokio::time::Instant::now() + KILL_GRACE;
             // SIGKILL cannot be ignored, but a process stuck in the kernel may take a while to
             // go; `kill_on_drop` and tokio's reaper take care of it then.
@@ -254,6 +261,51 @@ fn is_executable_file(path: &Path) -> bool {
     #[cfg(not(unix))]
     {
         metadata.is_file()
+    }
+}
+
+/// Kills the command's process group if the run is dropped before the command ended (the task
+/// running it was aborted, e.g. by an interrupt). `kill_on_drop` alone reaches only the direct
+/// child, and a shell's children would outlive the turn.
+struct ProcessGroupGuard {
+    #[cfg(unix)]
+    pgid: Option<libc::pid_t>,
+}
+
+impl ProcessGroupGuard {
+    fn new(pid: Option<u32>) -> Self {
+        #[cfg(unix)]
+        {
+            Self {
+                pgid: pid.and_then(|pid| libc::pid_t::try_from(pid).ok()),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = pid;
+            Self {}
+        }
+    }
+
+    /// The run ended in an orderly way; nothing is killed on drop any more.
+    fn disarm(&mut self) {
+        #[cfg(unix)]
+        {
+            self.pgid = None;
+        }
+    }
+}
+
+impl Drop for ProcessGroupGuard {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(pgid) = self.pgid {
+            // SAFETY: killpg only sends a signal. The group leader has not been reaped yet (the
+            // guard is disarmed once `wait` returns), so the group id cannot have been reused.
+            unsafe {
+                libc::killpg(pgid, libc::SIGKILL);
+            }
+        }
     }
 }
 

@@ -248,6 +248,28 @@ async fn cancel_returns_promptly_and_kills_the_whole_process_group() {
 }
 
 #[tokio::test]
+async fn dropping_the_run_kills_the_whole_process_group() {
+    // What an aborted task does: the future is dropped mid-run, cancellation is never seen.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(run_command(
+        params(&["sh", "-c", "sleep 100 & echo $!; wait"]),
+        CancellationToken::new(),
+        Some(tx),
+    ));
+    let (_, first) = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("pid printed")
+        .expect("chunk");
+    let grandchild = first_line_pid(&String::from_utf8_lossy(&first));
+    task.abort();
+    assert!(task.await.expect_err("aborted").is_cancelled());
+    assert!(
+        dies_soon(grandchild).await,
+        "grandchild {grandchild} survived"
+    );
+}
+
+#[tokio::test]
 async fn background_process_holding_the_pipes_does_not_hang_the_run() {
     let start = Instant::now();
     let output = run(params(&["sh", "-c", "sleep 30 & echo $!"])).await;

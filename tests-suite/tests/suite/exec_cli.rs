@@ -14,7 +14,7 @@ use crate::support::TestHome;
 use crate::support::codex_bin;
 use crate::support::sse;
 
-fn command(home: &TestHome, args: &[&str]) -> tokio::process::Command {
+pub(crate) fn command(home: &TestHome, args: &[&str]) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(codex_bin());
     cmd.args(args)
         .current_dir(home.cwd())
@@ -27,7 +27,7 @@ fn command(home: &TestHome, args: &[&str]) -> tokio::process::Command {
     cmd
 }
 
-async fn run(home: &TestHome, args: &[&str]) -> Output {
+pub(crate) async fn run(home: &TestHome, args: &[&str]) -> Output {
     tokio::time::timeout(
         std::time::Duration::from_secs(30),
         command(home, args).output(),
@@ -37,16 +37,16 @@ async fn run(home: &TestHome, args: &[&str]) -> Output {
     .unwrap()
 }
 
-fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The last non-empty stderr line: where the one-line cause of a failure goes.
-fn last_stderr_line(out: &Output) -> String {
+pub(crate) fn last_stderr_line(out: &Output) -> String {
     stderr(out)
         .lines()
         .rev()
@@ -55,7 +55,7 @@ fn last_stderr_line(out: &Output) -> String {
         .to_string()
 }
 
-fn git_home(server: &MockModelServer) -> TestHome {
+pub(crate) fn git_home(server: &MockModelServer) -> TestHome {
     let home = TestHome::with_mock(server, "responses", "");
     std::fs::create_dir(home.cwd().join(".git")).unwrap();
     home

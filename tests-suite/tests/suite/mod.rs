@@ -1,4 +1,7 @@
+mod agent_loop;
+mod approvals;
 mod config;
 mod exec_cli;
 mod model_stream;
 mod retries;
+mod rollout_resume;

@@ -7,6 +7,7 @@
 //! - [`wait_for_event`]: read engine events until one matches, with a timeout.
 //! - [`codex_bin`]: the path of the `codex` binary under test.
 
+pub mod agent;
 pub mod sse;
 
 use std::collections::HashMap;

@@ -99,3 +99,37 @@ pub fn chat_chunk(delta: Value, finish_reason: Option<&str>) -> String {
 pub fn chat_done() -> String {
     "data: [DONE]\n\n".to_string()
 }
+
+/// A finished freeform (`type: "custom"`) tool call, e.g. `apply_patch` with the raw patch text.
+pub fn custom_tool_call(call_id: &str, name: &str, input: &str) -> Value {
+    json!({"type": "response.output_item.done", "item": {
+        "type": "custom_tool_call", "id": format!("ctc_{call_id}"), "call_id": call_id,
+        "name": name, "input": input
+    }})
+}
+
+/// A finished built-in `local_shell` call running `command`.
+pub fn local_shell_call(call_id: &str, command: &[&str]) -> Value {
+    json!({"type": "response.output_item.done", "item": {
+        "type": "local_shell_call", "id": format!("lsc_{call_id}"), "call_id": call_id,
+        "status": "completed",
+        "action": {"type": "exec", "command": command}
+    }})
+}
+
+/// A `shell` function call: `command` as argv plus any extra arguments (`timeout_ms`, ...).
+pub fn shell_call(call_id: &str, command: &[&str], extra: Value) -> Value {
+    let mut arguments = json!({"command": command});
+    if let (Some(args), Value::Object(extra)) = (arguments.as_object_mut(), extra) {
+        args.extend(extra);
+    }
+    function_call(call_id, "shell", &arguments.to_string())
+}
+
+/// A whole response made of `items` (output-item events): created, the items, completed.
+pub fn response(id: &str, items: &[Value]) -> String {
+    let mut events = vec![created(id)];
+    events.extend(items.iter().cloned());
+    events.push(completed(id));
+    body(&events)
+}
