@@ -140,6 +140,9 @@ impl Codex {
         source: SessionSource,
     ) -> Result<CodexSpawnOk> {
         config.model_provider.api_key().map_err(CodexErr::EnvVar)?;
+        let mut config = config;
+        // Global and project AGENTS.md, read once: the session's instructions never change.
+        config.user_instructions = crate::project_doc::user_instructions(&config, &config.cwd);
         let config = Arc::new(config);
         let (tx_sub, rx_sub) = mpsc::channel(SUBMISSION_CHANNEL_CAPACITY);
         let (tx_event, mut rx_event) = mpsc::unbounded_channel();

@@ -11,6 +11,7 @@ pub mod error;
 pub mod exec;
 mod instructions;
 mod model_family;
+mod project_doc;
 pub mod model_provider_info;
 mod safety;
 mod tasks;

@@ -249,3 +249,36 @@ async fn interrupt_aborts_a_hanging_stream_promptly() {
     codex.submit(Op::Shutdown).await.unwrap();
     wait_for_event(&codex, TIMEOUT, |e| matches!(e, EventMsg::ShutdownComplete)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_md_from_home_and_repo_lead_the_first_request() {
+    let server = MockModelServer::start().await;
+    server.push(MockResponse::sse(sse::answer("r1", &["ok"])));
+    let home = TestHome::with_mock(&server, "responses", "project_doc_max_bytes = 24");
+    std::fs::write(home.path().join("AGENTS.md"), "Global: be brief.").unwrap();
+    let repo = home.cwd();
+    std::fs::create_dir(repo.join(".git")).unwrap();
+    std::fs::write(repo.join("AGENTS.md"), "Repo: run cargo test.").unwrap();
+    std::fs::create_dir(repo.join("sub")).unwrap();
+    // Over the 24-byte budget once the root file took its 21 bytes: cut to 3 bytes.
+    std::fs::write(repo.join("sub/AGENTS.md"), "Sub: use tabs.").unwrap();
+
+    let mut config = load_config(&home, &[]);
+    config.cwd = repo.join("sub");
+    let codex = Codex::spawn(config, InitialHistory::New)
+        .await
+        .unwrap()
+        .codex;
+    codex.submit(user_input("hi")).await.unwrap();
+    wait_for_event(&codex, TIMEOUT, is_task_complete).await;
+
+    let body = &server.requests()[0].body;
+    let first = body["input"][0]["content"][0]["text"].as_str().unwrap();
+    assert_eq!(
+        first,
+        "<user_instructions>\n\nGlobal: be brief.\n\n--- project-doc ---\n\nRepo: run cargo test.\n\nSub\n\n</user_instructions>"
+    );
+    let second = body["input"][1]["content"][0]["text"].as_str().unwrap();
+    assert!(second.starts_with("<environment_context>"), "{second}");
+    assert!(second.contains("/sub</cwd>"), "{second}");
+}
