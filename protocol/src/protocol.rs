@@ -110,8 +110,74 @@ pub enum Op {
         id: String,
         decision: ReviewDecision,
     },
+    /// Summarise the conversation so far and continue from the summary (`/compact`).
+    Compact,
+    /// Review code in an isolated sub-conversation; answered by `entered_review_mode`, then
+    /// `exited_review_mode` with the findings.
+    Review { review_request: ReviewRequest },
     /// Abort everything, flush, answer `shutdown_complete` and stop.
     Shutdown,
+}
+
+/// What a review looks at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewRequest {
+    pub target: ReviewTarget,
+    /// Short description for front-ends ("current changes", "changes against main").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_facing_hint: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ReviewTarget {
+    /// Staged, unstaged and untracked changes in the working tree.
+    UncommittedChanges,
+    /// The changes of the current branch against the merge base with `branch`.
+    BaseBranch { branch: String },
+    /// The changes one commit introduced.
+    Commit {
+        sha: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+    },
+    /// Free-form instructions.
+    Custom { instructions: String },
+}
+
+/// The structured result of a review, as the reviewer model produces it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewOutputEvent {
+    #[serde(default)]
+    pub findings: Vec<ReviewFinding>,
+    #[serde(default)]
+    pub overall_correctness: String,
+    #[serde(default)]
+    pub overall_explanation: String,
+    #[serde(default)]
+    pub overall_confidence_score: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewFinding {
+    pub title: String,
+    pub body: String,
+    pub confidence_score: f32,
+    /// 0 (most urgent) to 3.
+    pub priority: i32,
+    pub code_location: ReviewCodeLocation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewCodeLocation {
+    pub absolute_file_path: PathBuf,
+    pub line_range: ReviewLineRange,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewLineRange {
+    pub start: u32,
+    pub end: u32,
 }
 
 /// When the user is asked before a command runs (`approval_policy`).
@@ -275,7 +341,26 @@ pub enum EventMsg {
     TurnDiff(TurnDiffEvent),
     PlanUpdate(UpdatePlanArgs),
     TurnAborted(TurnAbortedEvent),
+    /// The conversation was summarised; what the model sees next starts from the summary.
+    ContextCompacted(ContextCompactedEvent),
+    EnteredReviewMode(ReviewRequest),
+    ExitedReviewMode(ExitedReviewModeEvent),
     ShutdownComplete,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextCompactedEvent {
+    /// Tokens the conversation occupied before and (estimated) after compaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_before: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_after: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExitedReviewModeEvent {
+    /// `None` when the review was interrupted or produced no usable result.
+    pub review_output: Option<ReviewOutputEvent>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,7 +22,6 @@ pub fn is_persisted(item: &RolloutItem) -> bool {
 
 /// Whether an event belongs in the session file; lets callers skip cloning events that do not.
 pub fn is_persisted_event(msg: &EventMsg) -> bool {
-    // `entered_review_mode` / `exited_review_mode` join this list when review mode exists.
     matches!(
         msg,
         EventMsg::UserMessage(_)
@@ -31,6 +30,9 @@ pub fn is_persisted_event(msg: &EventMsg) -> bool {
             | EventMsg::AgentReasoningRawContent(_)
             | EventMsg::TokenCount(_)
             | EventMsg::TurnAborted(_)
+            | EventMsg::EnteredReviewMode(_)
+            | EventMsg::ExitedReviewMode(_)
+            | EventMsg::ContextCompacted(_)
     )
 }
 
