@@ -32,6 +32,7 @@ use codex_protocol::protocol::TaskCompleteEvent;
 use codex_protocol::protocol::TokenUsageInfo;
 use codex_protocol::protocol::TurnAbortReason;
 use codex_protocol::protocol::TurnAbortedEvent;
+use codex_protocol::rollout::CompactedItem;
 use codex_protocol::rollout::RolloutItem;
 use codex_protocol::rollout::SessionMeta;
 use codex_protocol::rollout::SessionSource;
@@ -49,6 +50,7 @@ use crate::error::CodexErr;
 use crate::error::Result;
 use crate::instructions;
 use crate::model_family;
+use crate::tasks::CompactTask;
 use crate::tasks::RegularTask;
 use crate::tasks::SessionTask;
 use crate::tasks::TaskKind;
@@ -210,13 +212,13 @@ impl Codex {
             }
             InitialHistory::Resumed { items, .. } => {
                 // The file already holds these items: rebuild memory only, append nothing.
-                lock(&session.state).history = codex_rollout::history_from_items(&items);
+                session.restore_history(&items);
                 Some(codex_rollout::event_msgs(&items))
             }
             InitialHistory::Forked { items, .. } => {
                 // A fork's file is self-contained: the kept prefix is copied into it.
                 session.rollout.record_items(&items);
-                lock(&session.state).history = codex_rollout::history_from_items(&items);
+                session.restore_history(&items);
                 Some(codex_rollout::event_msgs(&items))
             }
         };
@@ -293,6 +295,8 @@ pub(crate) struct TurnContext {
     pub(crate) base_instructions: String,
     pub(crate) final_output_json_schema: Option<serde_json::Value>,
     pub(crate) model_context_window: Option<u64>,
+    /// Compact automatically once the conversation occupies this many tokens.
+    pub(crate) auto_compact_token_limit: Option<u64>,
     pub(crate) show_raw_agent_reasoning: bool,
     /// Tool specs sent with every request of this turn, built once.
     pub(crate) tools: Vec<serde_json::Value>,
@@ -321,7 +325,12 @@ impl TurnContext {
         let model_context_window = config
             .model_context_window
             .or_else(|| model_family::context_window(&config.model));
+        let auto_compact_token_limit = match config.model_auto_compact_token_limit {
+            Some(limit) => u64::try_from(limit).ok().filter(|limit| *limit > 0),
+            None => model_context_window.map(model_family::default_auto_compact_limit),
+        };
         TurnContext {
+            auto_compact_token_limit,
             base_instructions: config
                 .base_instructions
                 .clone()
@@ -372,6 +381,10 @@ struct SessionState {
     approved_patch_paths: HashSet<PathBuf>,
     /// Approval requests waiting for an answer, by call id.
     pending_approvals: HashMap<String, PendingApproval>,
+    /// Every real user message recorded so far, across compactions: what compaction keeps.
+    user_messages: Vec<ResponseItem>,
+    /// `/compact` arrived while a task ran; the task compacts at its next boundary.
+    pending_compact: bool,
 }
 
 struct PendingApproval {
@@ -418,7 +431,83 @@ impl Session {
             .map(RolloutItem::ResponseItem)
             .collect();
         self.rollout.record_items(&persisted);
-        lock(&self.state).history.extend_from_slice(items);
+        let mut state = lock(&self.state);
+        state.user_messages.extend(
+            items
+                .iter()
+                .filter(|item| codex_rollout::real_user_message_text(item).is_some())
+                .cloned(),
+        );
+        state.history.extend_from_slice(items);
+    }
+
+    /// Tokens the conversation occupied in the model's window at the last response.
+    pub(crate) fn context_tokens(&self) -> Option<u64> {
+        lock(&self.state)
+            .token_info
+            .as_ref()
+            .map(|info| info.last_token_usage.tokens_in_context_window())
+    }
+
+    /// Counts tokens spent by a request that does not represent the conversation (compaction).
+    pub(crate) fn add_spent_tokens(&self, usage: &codex_protocol::protocol::TokenUsage) {
+        let mut state = lock(&self.state);
+        let info = state.token_info.get_or_insert_with(TokenUsageInfo::default);
+        info.total_token_usage.add_assign(usage);
+    }
+
+    /// Replaces the history after a compaction and records the summary. Returns the estimated
+    /// size of the new history in tokens (about four bytes each), which also becomes the
+    /// session's "tokens in context" until the next response reports the real number.
+    pub(crate) fn replace_history_with_summary(&self, summary: &str) -> u64 {
+        let mut state = lock(&self.state);
+        let context: Vec<ResponseItem> = state
+            .history
+            .iter()
+            .filter(|item| codex_rollout::is_context_message(item))
+            .cloned()
+            .collect();
+        state.history =
+            codex_rollout::build_compacted_history(&context, &state.user_messages, summary);
+        let bytes: usize = state
+            .history
+            .iter()
+            .map(|item| serde_json::to_string(item).map(|s| s.len()).unwrap_or(0))
+            .sum();
+        let estimate = (bytes / 4) as u64;
+        let info = state.token_info.get_or_insert_with(TokenUsageInfo::default);
+        info.last_token_usage = codex_protocol::protocol::TokenUsage {
+            input_tokens: estimate,
+            total_tokens: estimate,
+            ..Default::default()
+        };
+        drop(state);
+        self.rollout
+            .record_items(&[RolloutItem::Compacted(CompactedItem {
+                message: summary.to_string(),
+            })]);
+        estimate
+    }
+
+    pub(crate) fn take_pending_compact(&self) -> bool {
+        std::mem::take(&mut lock(&self.state).pending_compact)
+    }
+
+    /// Rebuilds the in-memory history from recorded items, exactly as the live session had it.
+    fn restore_history(&self, items: &[RolloutItem]) {
+        let mut state = lock(&self.state);
+        state.history = codex_rollout::history_from_items(items);
+        state.user_messages = items
+            .iter()
+            .filter_map(|item| match item {
+                RolloutItem::ResponseItem(item)
+                    if codex_rollout::real_user_message_text(item).is_some() =>
+                {
+                    Some(item.clone())
+                }
+                _ => None,
+            })
+            .collect();
     }
 
     /// Records the settings a sampling request is about to run with.
@@ -763,10 +852,27 @@ async fn submission_loop(
                         .await;
                 }
             }
+            Op::Compact => {
+                let running = lock(&session.active).is_some();
+                if running {
+                    lock(&session.state).pending_compact = true;
+                } else {
+                    session
+                        .spawn_task(
+                            Arc::clone(&context),
+                            sub_id,
+                            Vec::new(),
+                            Arc::new(CompactTask),
+                        )
+                        .await;
+                }
+            }
             Op::Shutdown => {
                 session
                     .abort_active_task(TurnAbortReason::Interrupted)
                     .await;
+                session.sync_rollout(&sub_id).await;
+                session.rollout.shutdown().await;
                 session.send_event(&sub_id, EventMsg::ShutdownComplete);
                 break;
             }

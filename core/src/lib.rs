@@ -5,6 +5,7 @@
 pub mod apply_patch;
 pub mod client;
 pub mod codex;
+mod compact;
 pub mod config;
 mod environment_context;
 pub mod error;

@@ -16,6 +16,12 @@ pub(crate) fn context_window(model: &str) -> Option<u64> {
     Some(window)
 }
 
+/// Auto-compaction threshold for a model whose window is `context_window`: 90% of it, leaving room
+/// for the next answer.
+pub(crate) fn default_auto_compact_limit(context_window: u64) -> u64 {
+    context_window / 10 * 9
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

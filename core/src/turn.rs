@@ -44,6 +44,7 @@ use crate::client::ResponseEvent;
 use crate::client::backoff;
 use crate::codex::Session;
 use crate::codex::TurnContext;
+use crate::compact;
 use crate::error::CodexErr;
 use crate::error::Result;
 use crate::tools;
@@ -78,7 +79,16 @@ pub(crate) async fn run_task(
     };
     let mut last_agent_message = None;
     let mut last_diff: Option<String> = None;
+    // Guards against compacting in circles: once per overflow error, and never twice in a row
+    // without the model having answered in between.
+    let mut compacted_for_overflow = false;
+    let mut compacted_since_sampling = false;
     loop {
+        if sess.take_pending_compact()
+            && let Err(outcome) = compact_or_report(sess, ctx, sub_id, cancel).await
+        {
+            return outcome;
+        }
         let pending = sess.take_pending_input();
         for item in &pending {
             emit_user_message(sess, sub_id, item);
@@ -105,11 +115,42 @@ pub(crate) async fn run_task(
                 if outcome.last_agent_message.is_some() {
                     last_agent_message = outcome.last_agent_message;
                 }
+                let used = sess.context_tokens().unwrap_or(0);
+                match ctx.auto_compact_token_limit {
+                    Some(limit) if used >= limit => {
+                        if compacted_since_sampling {
+                            sess.send_event(
+                                sub_id,
+                                EventMsg::Error(ErrorEvent {
+                                    message: format!(
+                                        "the conversation is still above the automatic compaction \
+                                         limit after compacting (limit {limit} tokens, now {used}); \
+                                         start a new session or raise \
+                                         model_auto_compact_token_limit"
+                                    ),
+                                }),
+                            );
+                            return None;
+                        }
+                        if let Err(outcome) = compact_or_report(sess, ctx, sub_id, cancel).await {
+                            return outcome;
+                        }
+                        compacted_since_sampling = true;
+                    }
+                    _ => compacted_since_sampling = false,
+                }
                 if !outcome.needs_follow_up {
                     return last_agent_message;
                 }
             }
             Err(CodexErr::Interrupted) => return None,
+            Err(CodexErr::ContextWindowExceeded) if !compacted_for_overflow => {
+                // The request no longer fits: compact once, then send it again.
+                compacted_for_overflow = true;
+                if let Err(outcome) = compact_or_report(sess, ctx, sub_id, cancel).await {
+                    return outcome;
+                }
+            }
             Err(err) => {
                 sess.send_event(
                     sub_id,
@@ -119,6 +160,28 @@ pub(crate) async fn run_task(
                 );
                 return None;
             }
+        }
+    }
+}
+
+/// Compacts inside a running task. `Err` carries what the task should return when it must stop.
+async fn compact_or_report(
+    sess: &Arc<Session>,
+    ctx: &Arc<TurnContext>,
+    sub_id: &str,
+    cancel: &CancellationToken,
+) -> std::result::Result<(), Option<String>> {
+    match compact::run_compaction(sess, ctx, sub_id, cancel).await {
+        Ok(()) => Ok(()),
+        Err(CodexErr::Interrupted) => Err(None),
+        Err(err) => {
+            sess.send_event(
+                sub_id,
+                EventMsg::Error(ErrorEvent {
+                    message: format!("automatic compaction failed: {err}"),
+                }),
+            );
+            Err(None)
         }
     }
 }

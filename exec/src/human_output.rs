@@ -318,6 +318,18 @@ impl<E: Write + Send, O: Write + Send> EventProcessor for HumanEventProcessor<E,
                 let text = self.style.dim(&ev.message);
                 self.line(text);
             }
+            EventMsg::ContextCompacted(ev) => {
+                let count = |n: Option<u64>| {
+                    n.map(codex_protocol::protocol::format_with_separators)
+                        .unwrap_or_else(|| "?".to_string())
+                };
+                let text = self.style.dim(&format!(
+                    "context compacted: {} → {} tokens",
+                    count(ev.tokens_before),
+                    count(ev.tokens_after)
+                ));
+                self.line(text);
+            }
             EventMsg::StreamError(ev) => {
                 let text = self
                     .style

@@ -16,15 +16,22 @@ pub fn real_user_message_text(item: &ResponseItem) -> Option<String> {
     match item {
         ResponseItem::Message { role, .. } if role == "user" => {
             let text = item.message_text()?;
-            (InputMessageKind::of(&text) == InputMessageKind::Plain).then_some(text)
+            (InputMessageKind::of(&text) == InputMessageKind::Plain
+                && !text.starts_with(COMPACTION_SUMMARY_PREFIX))
+            .then_some(text)
         }
         _ => None,
     }
 }
 
-fn is_context_message(item: &ResponseItem) -> bool {
-    matches!(item, ResponseItem::Message { role, .. } if role == "user")
-        && real_user_message_text(item).is_none()
+/// The engine's tagged user-role messages (`<environment_context>`, `<user_instructions>`).
+pub fn is_context_message(item: &ResponseItem) -> bool {
+    match item {
+        ResponseItem::Message { role, .. } if role == "user" => item
+            .message_text()
+            .is_some_and(|text| InputMessageKind::of(&text) != InputMessageKind::Plain),
+        _ => false,
+    }
 }
 
 fn is_real_user_message(item: &RolloutItem) -> bool {
@@ -114,19 +121,70 @@ pub fn history_from_items(items: &[RolloutItem]) -> Vec<ResponseItem> {
     history
 }
 
-/// History after a compaction: the context messages, the real user messages, then one user message
-/// holding `summary` verbatim.
+/// Opens the summary message that replaces compacted history, so the next model knows where it came
+/// from. Messages starting with it are never counted as user messages.
+pub const COMPACTION_SUMMARY_PREFIX: &str = "Another language model started to solve this problem and \
+produced a summary of its work so far. You have the user's recent messages above and the state of \
+the workspace the tools left behind. Build on that work and do not redo what is done. The summary:";
+
+/// Budget for the user messages kept word for word after a compaction (~20k tokens).
+pub const COMPACTED_USER_MESSAGES_MAX_BYTES: usize = 80_000;
+
+/// History after a compaction: the context messages, the most recent real user messages kept
+/// individually within [`COMPACTED_USER_MESSAGES_MAX_BYTES`] (the oldest kept one cut in the middle
+/// when it does not fit whole), then one user message holding [`COMPACTION_SUMMARY_PREFIX`] and
+/// `summary`.
+///
+/// Deterministic in its arguments: the live session and a resumed one call it with the same
+/// arguments and get the same history.
 pub fn build_compacted_history(
     context_messages: &[ResponseItem],
     user_messages: &[ResponseItem],
     summary: &str,
 ) -> Vec<ResponseItem> {
+    let mut kept: Vec<ResponseItem> = Vec::new();
+    let mut remaining = COMPACTED_USER_MESSAGES_MAX_BYTES;
+    for message in user_messages.iter().rev() {
+        let text = real_user_message_text(message).unwrap_or_default();
+        if text.len() <= remaining {
+            remaining -= text.len();
+            kept.push(message.clone());
+            continue;
+        }
+        // Too small a remainder is not worth a fragment.
+        if remaining >= 200 {
+            kept.push(ResponseItem::user_text(truncate_middle(&text, remaining)));
+        }
+        break;
+    }
+    kept.reverse();
+    let summary = format!("{COMPACTION_SUMMARY_PREFIX}\n\n{summary}");
     context_messages
         .iter()
-        .chain(user_messages)
         .cloned()
+        .chain(kept)
         .chain(std::iter::once(ResponseItem::user_text(summary)))
         .collect()
+}
+
+/// `text` cut to at most `max_bytes` by removing its middle, with a marker saying how much went.
+fn truncate_middle(text: &str, max_bytes: usize) -> String {
+    let marker_room = 40;
+    let keep = max_bytes.saturating_sub(marker_room);
+    let mut head_end = keep / 2;
+    while !text.is_char_boundary(head_end) {
+        head_end -= 1;
+    }
+    let mut tail_start = text.len() - (keep - head_end);
+    while !text.is_char_boundary(tail_start) {
+        tail_start += 1;
+    }
+    let removed = tail_start - head_end;
+    format!(
+        "{}\n[… {removed} bytes removed …]\n{}",
+        &text[..head_end],
+        &text[tail_start..]
+    )
 }
 
 /// The recorded events in order, for a front-end to redraw a resumed session's transcript.

@@ -21,10 +21,13 @@ mod recorder;
 mod tests;
 
 pub use error::RolloutError;
+pub use history::COMPACTED_USER_MESSAGES_MAX_BYTES;
+pub use history::COMPACTION_SUMMARY_PREFIX;
 pub use history::build_compacted_history;
 pub use history::event_msgs;
 pub use history::fork_items;
 pub use history::history_from_items;
+pub use history::is_context_message;
 pub use history::real_user_message_text;
 pub use list::Cursor;
 pub use list::InvalidCursor;

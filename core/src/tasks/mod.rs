@@ -1,6 +1,7 @@
 //! Units of work a session runs, one at a time: a regular turn now; review and compaction plug in
 //! here as further [`SessionTask`] implementations.
 
+mod compact;
 mod regular;
 
 use std::sync::Arc;
@@ -12,11 +13,13 @@ use tokio_util::sync::CancellationToken;
 use crate::codex::Session;
 use crate::codex::TurnContext;
 
+pub(crate) use compact::CompactTask;
 pub(crate) use regular::RegularTask;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TaskKind {
     Regular,
+    Compact,
 }
 
 #[async_trait]

@@ -63,7 +63,8 @@ async fn codex_cli_sample_loads_lists_and_forks() {
     assert!(history[0].starts_with("<user_instructions>"));
     assert!(history[1].starts_with("<environment_context>"));
     assert_eq!(history[2], "why does `cargo test` fail?");
-    assert!(history[3].starts_with("The user asked why cargo test fails"));
+    assert!(history[3].starts_with(COMPACTION_SUMMARY_PREFIX));
+    assert!(history[3].contains("The user asked why cargo test fails"));
     assert_eq!(event_msgs(&loaded.items).len(), 4);
 
     // Every line survives being written back by this crate (what a fork does).

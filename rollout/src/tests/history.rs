@@ -112,6 +112,7 @@ fn fork_edge_cases() {
 
 #[test]
 fn compaction_replays_like_the_live_session() {
+    let summary = |text: &str| format!("{COMPACTION_SUMMARY_PREFIX}\n\n{text}");
     let mut items = vec![user(ENV_CONTEXT)];
     items.extend(turn("U1", "A1"));
     items.push(RolloutItem::Compacted(CompactedItem {
@@ -120,13 +121,34 @@ fn compaction_replays_like_the_live_session() {
     items.extend(turn("U2", "A2"));
     assert_eq!(
         history_texts(&items),
-        [ENV_CONTEXT, "U1", "summary one", "U2", "A2"]
+        [ENV_CONTEXT, "U1", &summary("summary one"), "U2", "A2"]
     );
     items.push(RolloutItem::Compacted(CompactedItem {
         message: "summary two".into(),
     }));
+    // The first summary is not a user message: it is not kept, and forks do not count it.
     assert_eq!(
         history_texts(&items),
-        [ENV_CONTEXT, "U1", "U2", "summary two"]
+        [ENV_CONTEXT, "U1", "U2", &summary("summary two")]
     );
+}
+
+#[test]
+fn compacted_history_keeps_recent_user_messages_within_the_budget() {
+    let big = "x".repeat(COMPACTED_USER_MESSAGES_MAX_BYTES / 2 + 10);
+    let users: Vec<ResponseItem> = ["old", big.as_str(), big.as_str(), "newest"]
+        .iter()
+        .map(|t| ResponseItem::user_text(*t))
+        .collect();
+    let history = build_compacted_history(&[ResponseItem::user_text(ENV_CONTEXT)], &users, "S");
+    let texts: Vec<String> = history.iter().map(|i| i.message_text().unwrap()).collect();
+    assert_eq!(texts.len(), 5, "context, 3 kept user messages, summary");
+    assert_eq!(texts[0], ENV_CONTEXT);
+    // The oldest kept one is cut in the middle; "old" no longer fits.
+    assert!(texts[1].contains("bytes removed"), "{}", &texts[1][..60]);
+    assert_eq!(texts[2], big);
+    assert_eq!(texts[3], "newest");
+    assert!(texts[4].ends_with("\n\nS"));
+    let kept: usize = texts[1..4].iter().map(String::len).sum();
+    assert!(kept <= COMPACTED_USER_MESSAGES_MAX_BYTES, "{kept}");
 }
