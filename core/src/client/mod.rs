@@ -276,5 +276,7 @@ fn request_headers(
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod http_tests;

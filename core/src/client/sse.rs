@@ -45,8 +45,63 @@ where
 
 /// Yields SSE events one by one; errors are already in the engine's terms.
 pub(crate) struct SseReader<S> {
-    events: Pin<Box<EventStream<S>>>,
+    events: Pin<Box<EventStream<WithoutBom<S>>>>,
     idle_timeout: Duration,
+}
+
+/// The body with a leading UTF-8 byte-order mark removed, as the SSE spec allows one.
+/// `eventsource-stream` 0.2.3 mis-slices a BOM (it drops one byte of three) and panics, which the
+/// SSE property tests found.
+pub(crate) struct WithoutBom<S> {
+    inner: Pin<Box<S>>,
+    /// The first bytes, while they could still be the start of a BOM; `None` once decided.
+    head: Option<Vec<u8>>,
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl<S> WithoutBom<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner: Box::pin(inner),
+            head: Some(Vec::new()),
+        }
+    }
+}
+
+impl<S, B, E> Stream for WithoutBom<S>
+where
+    S: Stream<Item = std::result::Result<B, E>>,
+    B: AsRef<[u8]>,
+{
+    type Item = std::result::Result<Vec<u8>, E>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        loop {
+            let chunk = match self.inner.as_mut().poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(Err(err))) => return Poll::Ready(Some(Err(err))),
+                Poll::Ready(Some(Ok(chunk))) => chunk,
+            };
+            let Some(mut head) = self.head.take() else {
+                return Poll::Ready(Some(Ok(chunk.as_ref().to_vec())));
+            };
+            head.extend_from_slice(chunk.as_ref());
+            if head.len() < UTF8_BOM.len() && UTF8_BOM.starts_with(&head) {
+                self.head = Some(head);
+                continue;
+            }
+            if head.starts_with(UTF8_BOM) {
+                head.drain(..UTF8_BOM.len());
+            }
+            return Poll::Ready(Some(Ok(head)));
+        }
+    }
 }
 
 impl<S, B, E> SseReader<S>
@@ -57,7 +112,7 @@ where
 {
     pub(crate) fn new(bytes: S, idle_timeout: Duration) -> Self {
         Self {
-            events: Box::pin(bytes.eventsource()),
+            events: Box::pin(WithoutBom::new(bytes).eventsource()),
             idle_timeout,
         }
     }
