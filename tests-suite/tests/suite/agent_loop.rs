@@ -142,7 +142,11 @@ async fn multi_turn_tool_loop_runs_commands_and_sends_outputs_back() {
     let kinds = item_kinds(second);
     assert_eq!(
         kinds[kinds.len() - 3..],
-        ["message:user", "function_call:call_1", "function_call_output:call_1"]
+        [
+            "message:user",
+            "function_call:call_1",
+            "function_call_output:call_1"
+        ]
     );
     let call = &input_items(second)[kinds.len() - 2];
     assert_eq!(call["name"], "shell");
@@ -285,8 +289,14 @@ fn assert_patch_events(events: &[EventMsg], call_id: &str, home: &TestHome) {
             unified_diff,
             move_path,
         } => {
-            assert_eq!(move_path.as_deref(), Some(&*cwd.join("renamed/new_name.txt")));
-            assert!(unified_diff.contains("-content\n+moved content"), "{unified_diff}");
+            assert_eq!(
+                move_path.as_deref(),
+                Some(&*cwd.join("renamed/new_name.txt"))
+            );
+            assert!(
+                unified_diff.contains("-content\n+moved content"),
+                "{unified_diff}"
+            );
         }
         other => panic!("expected an update: {other:?}"),
     }
@@ -314,7 +324,10 @@ fn assert_patch_events(events: &[EventMsg], call_id: &str, home: &TestHome) {
         "-delete me",
         "+++ b/renamed/new_name.txt",
     ] {
-        assert!(diff.contains(needle), "{needle:?} missing from diff:\n{diff}");
+        assert!(
+            diff.contains(needle),
+            "{needle:?} missing from diff:\n{diff}"
+        );
     }
     // No command ran: the patch is not a shell command.
     assert!(
@@ -385,18 +398,20 @@ async fn apply_patch_heredoc_in_a_shell_call_goes_through_the_patch_path() {
     let script = "apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** End Patch\nEOF\n";
     server.push(tool_turn(
         "r1",
-        &[sse::shell_call("call_1", &["bash", "-lc", script], json!({}))],
+        &[sse::shell_call(
+            "call_1",
+            &["bash", "-lc", script],
+            json!({}),
+        )],
     ));
     server.push(answer("r2", "done"));
     let codex = spawn_session(&home, &[]).await;
     codex.submit(user_text("add hello")).await.unwrap();
     let events = collect_events_until(&codex, TIMEOUT, is_task_complete).await;
     assert_eq!(read(&home, "hello.txt").as_deref(), Some("hello\n"));
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, EventMsg::PatchApplyEnd(end) if end.call_id == "call_1" && end.success))
-    );
+    assert!(events.iter().any(
+        |e| matches!(e, EventMsg::PatchApplyEnd(end) if end.call_id == "call_1" && end.success)
+    ));
     assert!(
         !events
             .iter()
@@ -441,10 +456,9 @@ async fn a_patch_whose_second_hunk_fails_leaves_every_file_untouched() {
         assert_eq!(read(&home, name).as_deref(), Some(text), "{name} changed");
     }
     assert!(
-        !events.iter().any(|e| matches!(
-            e,
-            EventMsg::PatchApplyBegin(_) | EventMsg::TurnDiff(_)
-        )),
+        !events
+            .iter()
+            .any(|e| matches!(e, EventMsg::PatchApplyBegin(_) | EventMsg::TurnDiff(_))),
         "{events:#?}"
     );
     let output = tool_output_text(&server.requests()[1], "patch_1");
@@ -462,7 +476,8 @@ async fn a_patch_outside_the_workspace_is_refused_under_never() {
         home.cwd().file_name().unwrap().to_string_lossy()
     );
     let outside = home.cwd().parent().unwrap().join(&outside_name);
-    let patch = format!("*** Begin Patch\n*** Add File: ../{outside_name}\n+escaped\n*** End Patch");
+    let patch =
+        format!("*** Begin Patch\n*** Add File: ../{outside_name}\n+escaped\n*** End Patch");
     server.push(tool_turn(
         "r1",
         &[sse::custom_tool_call("patch_1", "apply_patch", &patch)],
@@ -591,7 +606,11 @@ async fn interrupt_kills_a_running_command_and_the_next_request_says_aborted() {
     let script = "sleep 30 & echo $$ > shell.pid; echo $! > sleep.pid; wait";
     server.push(tool_turn(
         "r1",
-        &[sse::shell_call("call_1", &["bash", "-c", script], json!({"timeout_ms": 60_000}))],
+        &[sse::shell_call(
+            "call_1",
+            &["bash", "-c", script],
+            json!({"timeout_ms": 60_000}),
+        )],
     ));
     server.push(answer("r2", "fresh start"));
     let codex = spawn_session(&home, &[]).await;
@@ -663,10 +682,9 @@ async fn malformed_tool_calls_become_tool_errors_and_the_turn_goes_on() {
     let events = collect_events_until(&codex, TIMEOUT, is_task_complete).await;
     assert_eq!(last_message(&events).as_deref(), Some("recovered"));
     assert!(
-        !events.iter().any(|e| matches!(
-            e,
-            EventMsg::Error(_) | EventMsg::ExecCommandBegin(_)
-        )),
+        !events
+            .iter()
+            .any(|e| matches!(e, EventMsg::Error(_) | EventMsg::ExecCommandBegin(_))),
         "{events:#?}"
     );
 
@@ -685,9 +703,7 @@ async fn malformed_tool_calls_become_tool_errors_and_the_turn_goes_on() {
         tool_output_text(second, "unknown"),
         "unsupported call: no_such_tool"
     );
-    assert!(
-        tool_output_text(second, "bad_plan").starts_with("failed to parse function arguments"),
-    );
+    assert!(tool_output_text(second, "bad_plan").starts_with("failed to parse function arguments"),);
     assert_eq!(
         tool_output_text(second, "custom_shell"),
         "unsupported call: shell"
@@ -722,7 +738,11 @@ async fn binary_command_output_is_decoded_lossily() {
     let script = "head -c 100 /dev/urandom; printf '\\377\\376 end\\n'";
     server.push(tool_turn(
         "r1",
-        &[sse::shell_call("call_1", &["bash", "-c", script], json!({}))],
+        &[sse::shell_call(
+            "call_1",
+            &["bash", "-c", script],
+            json!({}),
+        )],
     ));
     server.push(answer("r2", "binary"));
     let codex = spawn_session(&home, &[]).await;
@@ -737,7 +757,11 @@ async fn binary_command_output_is_decoded_lossily() {
         })
         .unwrap();
     assert_eq!(end.exit_code, 0);
-    assert!(end.stdout.ends_with("\u{FFFD}\u{FFFD} end\n"), "{:?}", end.stdout);
+    assert!(
+        end.stdout.ends_with("\u{FFFD}\u{FFFD} end\n"),
+        "{:?}",
+        end.stdout
+    );
     // The raw bytes are streamed unchanged.
     let streamed: Vec<u8> = events
         .iter()
@@ -773,10 +797,7 @@ async fn user_input_sent_during_a_tool_call_joins_the_next_request() {
         matches!(e, EventMsg::ExecCommandBegin(_))
     })
     .await;
-    codex
-        .submit(user_text("also consider this"))
-        .await
-        .unwrap();
+    codex.submit(user_text("also consider this")).await.unwrap();
     let events = collect_events_until(&codex, TIMEOUT, is_task_complete).await;
     assert_eq!(last_message(&events).as_deref(), Some("saw both"));
     // The queued input is shown once, as part of the same task.

@@ -331,7 +331,11 @@ async fn known_safe_commands_run_without_asking_even_when_untrusted() {
         &as_strs(&overrides("untrusted", "read-only")),
         vec![
             tool_turn("r1", "call_1", &["ls"]),
-            tool_turn("r2", "call_2", &["bash", "-lc", "git status && cat .git/HEAD"]),
+            tool_turn(
+                "r2",
+                "call_2",
+                &["bash", "-lc", "git status && cat .git/HEAD"],
+            ),
             answer("r3"),
         ],
         &[],
@@ -342,7 +346,10 @@ async fn known_safe_commands_run_without_asking_even_when_untrusted() {
     assert!(ran(&run.events, "call_1") && ran(&run.events, "call_2"));
     let head = shell_output_json(&run.requests[2], "call_2");
     assert!(
-        head["output"].as_str().unwrap().contains("ref: refs/heads/"),
+        head["output"]
+            .as_str()
+            .unwrap()
+            .contains("ref: refs/heads/"),
         "{head}"
     );
 }

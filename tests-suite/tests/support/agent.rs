@@ -51,7 +51,10 @@ pub fn is_task_end(event: &EventMsg) -> bool {
 
 /// The `input` array of a Responses API request.
 pub fn input_items(request: &RecordedRequest) -> Vec<Value> {
-    request.body["input"].as_array().cloned().unwrap_or_default()
+    request.body["input"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The `function_call_output` / `custom_tool_call_output` answering `call_id`, if the request
