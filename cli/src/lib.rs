@@ -4,6 +4,8 @@
 //! runtime and the config are only set up for a subcommand that needs them. The entry point lives
 //! in this library so other packages (the integration tests) can build the very same binary.
 
+mod sandbox;
+
 use clap::Parser;
 use clap::Subcommand;
 
@@ -27,16 +29,28 @@ struct MultitoolCli {
 enum Command {
     /// Run Codex non-interactively on one prompt.
     #[command(visible_alias = "e")]
-    Exec(codex_exec::Cli),
+    Exec(Box<codex_exec::Cli>),
+
+    /// Run a command under the sandbox the agent's commands get.
+    #[command(visible_alias = "debug")]
+    Sandbox(sandbox::SandboxCli),
 }
 
 /// The whole `codex` program: parses `std::env::args`, runs, and exits the process.
 pub fn main() -> ! {
+    // The sandbox launcher runs before every command the agent executes: no clap, no config.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == codex_core::sandbox::LINUX_SANDBOX_ARG)
+    {
+        codex_core::sandbox::run_linux_sandbox_main(std::env::args_os().skip(1).collect());
+    }
     let cli = MultitoolCli::parse();
     let code = match cli.subcommand {
         Some(Command::Exec(exec_cli)) => {
-            run_async(codex_exec::run_main(exec_cli, cli.config_overrides))
+            run_async(codex_exec::run_main(*exec_cli, cli.config_overrides))
         }
+        Some(Command::Sandbox(sandbox_cli)) => sandbox::run(sandbox_cli, cli.config_overrides),
         None => {
             eprintln!(
                 "codex: the interactive UI is not available in this build; run `codex exec \"<prompt>\"` instead (see `codex --help`)."

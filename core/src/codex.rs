@@ -50,8 +50,10 @@ use crate::error::CodexErr;
 use crate::error::Result;
 use crate::instructions;
 use crate::model_family;
+use crate::model_provider_info::WireApi;
 use crate::tasks::CompactTask;
 use crate::tasks::RegularTask;
+use crate::tasks::ReviewTask;
 use crate::tasks::SessionTask;
 use crate::tasks::TaskKind;
 use crate::tools::spec::ToolsConfig;
@@ -354,8 +356,35 @@ impl TurnContext {
         }
     }
 
-    fn environment_context(&self) -> EnvironmentContext {
+    pub(crate) fn environment_context(&self) -> EnvironmentContext {
         EnvironmentContext::new(&self.cwd, self.approval_policy, &self.sandbox_policy)
+    }
+
+    /// The context of a review thread: the review prompt instead of the base instructions, only
+    /// the shell tool, and (on the Responses API) a strict JSON schema for the findings.
+    pub(crate) fn for_review(&self) -> TurnContext {
+        let schema = (self.client.provider().wire_api == WireApi::Responses)
+            .then(crate::tasks::review_output_schema);
+        TurnContext {
+            client: self.client.clone(),
+            model: self.model.clone(),
+            effort: self.effort,
+            summary: self.summary,
+            cwd: self.cwd.clone(),
+            approval_policy: self.approval_policy,
+            sandbox_policy: self.sandbox_policy.clone(),
+            base_instructions: crate::review::REVIEW_PROMPT.to_string(),
+            final_output_json_schema: schema,
+            model_context_window: self.model_context_window,
+            auto_compact_token_limit: None,
+            show_raw_agent_reasoning: self.show_raw_agent_reasoning,
+            tools: self
+                .tools
+                .iter()
+                .filter(|tool| tool["name"] == crate::tools::spec::SHELL)
+                .cloned()
+                .collect(),
+        }
     }
 }
 
@@ -845,12 +874,22 @@ async fn submission_loop(
                 context = Arc::new(next);
             }
             Op::ExecApproval { id, decision } | Op::PatchApproval { id, decision } => {
-                session.resolve_approval(&id, decision);
                 if decision == ReviewDecision::Abort {
+                    // Stop the task first: the waiting call must not act on the answer.
                     session
                         .abort_active_task(TurnAbortReason::Interrupted)
                         .await;
+                } else {
+                    session.resolve_approval(&id, decision);
                 }
+            }
+            Op::Review { review_request } => {
+                let task = Arc::new(ReviewTask {
+                    request: review_request,
+                });
+                session
+                    .spawn_task(Arc::clone(&context), sub_id, Vec::new(), task)
+                    .await;
             }
             Op::Compact => {
                 let running = lock(&session.active).is_some();

@@ -78,8 +78,9 @@ pub(crate) async fn run_compaction(
                     }),
                 );
                 tokio::select! {
-                    () = tokio::time::sleep(backoff(retries)) => {}
+                    biased;
                     () = cancel.cancelled() => return Err(CodexErr::Interrupted),
+                    () = tokio::time::sleep(backoff(retries)) => {}
                 }
             }
             Err(err) => return Err(err),
@@ -115,14 +116,16 @@ async fn sample_summary(
     cancel: &CancellationToken,
 ) -> Result<String> {
     let mut stream = tokio::select! {
-        stream = ctx.client.stream(prompt) => stream?,
+        biased;
         () = cancel.cancelled() => return Err(CodexErr::Interrupted),
+        stream = ctx.client.stream(prompt) => stream?,
     };
     let mut summary: Option<String> = None;
     loop {
         let event = tokio::select! {
-            event = stream.next() => event,
+            biased;
             () = cancel.cancelled() => return Err(CodexErr::Interrupted),
+            event = stream.next() => event,
         };
         match event {
             None => {

@@ -1,7 +1,10 @@
-//! Whether a command or a patch may run without asking, must ask, or is refused.
+//! Whether a command or a patch may run without asking (and whether inside the OS sandbox), must
+//! ask, or is refused.
 //!
-//! This build has no OS sandbox yet, so nothing is ever "auto-approved inside a sandbox": a
-//! command that would need one goes through approval, or is refused when the policy cannot ask.
+//! Commands run inside the sandbox (Landlock + seccomp on Linux, `crate::sandbox`) unless the
+//! policy is `danger-full-access`, the command is known to be read-only, or the user approved it
+//! to run without restrictions. Where the OS offers no sandbox, a command that would need one
+//! goes through approval, or is refused when the policy cannot ask.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -14,10 +17,14 @@ use crate::exec::is_known_safe_command;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum SafetyCheck {
-    AutoApprove,
+    AutoApprove { sandboxed: bool },
     AskUser { reason: Option<String> },
     Reject { reason: String },
 }
+
+/// Whether this platform can confine commands (the Linux launcher; it reports itself when the
+/// kernel turns out to lack Landlock, and that failure is handled like a sandbox denial).
+pub(crate) const PLATFORM_HAS_SANDBOX: bool = cfg!(target_os = "linux");
 
 pub(crate) fn assess_command_safety(
     command: &[String],
@@ -27,7 +34,7 @@ pub(crate) fn assess_command_safety(
     escalation: Option<&str>,
 ) -> SafetyCheck {
     if is_known_safe_command(command) || approved_for_session.contains(command) {
-        return SafetyCheck::AutoApprove;
+        return SafetyCheck::AutoApprove { sandboxed: false };
     }
     match approval_policy {
         AskForApproval::UnlessTrusted => {
@@ -41,13 +48,16 @@ pub(crate) fn assess_command_safety(
         _ => {}
     }
     if matches!(sandbox_policy, SandboxPolicy::DangerFullAccess) {
-        return SafetyCheck::AutoApprove;
+        return SafetyCheck::AutoApprove { sandboxed: false };
+    }
+    if PLATFORM_HAS_SANDBOX {
+        return SafetyCheck::AutoApprove { sandboxed: true };
     }
     match approval_policy {
         AskForApproval::Never => SafetyCheck::Reject {
             reason: format!(
-                "sandbox_mode `{}` needs an OS sandbox to run this command and none is available in \
-                 this build; approval_policy `never` cannot ask the user",
+                "sandbox_mode `{}` needs an OS sandbox to run this command and this platform has \
+                 none; approval_policy `never` cannot ask the user",
                 sandbox_policy.mode().as_str()
             ),
         },
@@ -99,7 +109,7 @@ pub(crate) fn assess_patch_safety(
     };
     let all_writable = paths.iter().all(writable);
     if all_writable && approval_policy != AskForApproval::UnlessTrusted {
-        return SafetyCheck::AutoApprove;
+        return SafetyCheck::AutoApprove { sandboxed: false };
     }
     let reason = if all_writable {
         None
@@ -150,25 +160,28 @@ mod tests {
         let ro = SandboxPolicy::ReadOnly;
         let full = SandboxPolicy::DangerFullAccess;
         use AskForApproval::*;
+        let direct = SafetyCheck::AutoApprove { sandboxed: false };
+        let sandboxed = SafetyCheck::AutoApprove { sandboxed: true };
+        assert_eq!(assess_command_safety(&ls, Never, &ro, &none, None), direct);
         assert_eq!(
-            assess_command_safety(&ls, Never, &ro, &none, None),
-            SafetyCheck::AutoApprove
-        );
-        assert!(matches!(
             assess_command_safety(&rm, Never, &ro, &none, None),
-            SafetyCheck::Reject { .. }
-        ));
-        assert!(matches!(
+            sandboxed
+        );
+        assert_eq!(
             assess_command_safety(&rm, OnRequest, &ro, &none, None),
-            SafetyCheck::AskUser { .. }
-        ));
+            sandboxed
+        );
+        assert_eq!(
+            assess_command_safety(&rm, OnFailure, &ro, &none, None),
+            sandboxed
+        );
         assert_eq!(
             assess_command_safety(&rm, Never, &full, &none, None),
-            SafetyCheck::AutoApprove
+            SafetyCheck::AutoApprove { sandboxed: false }
         );
         assert_eq!(
             assess_command_safety(&rm, OnFailure, &full, &none, None),
-            SafetyCheck::AutoApprove
+            SafetyCheck::AutoApprove { sandboxed: false }
         );
         assert!(matches!(
             assess_command_safety(&rm, UnlessTrusted, &full, &none, None),
@@ -183,7 +196,7 @@ mod tests {
         let approved = HashSet::from([rm.clone()]);
         assert_eq!(
             assess_command_safety(&rm, UnlessTrusted, &ro, &approved, None),
-            SafetyCheck::AutoApprove
+            SafetyCheck::AutoApprove { sandboxed: false }
         );
     }
 
@@ -197,7 +210,7 @@ mod tests {
         use AskForApproval::*;
         assert_eq!(
             assess_patch_safety(&inside, Never, &ww, cwd, &none),
-            SafetyCheck::AutoApprove
+            SafetyCheck::AutoApprove { sandboxed: false }
         );
         assert!(matches!(
             assess_patch_safety(&escape, Never, &ww, cwd, &none),
@@ -222,7 +235,7 @@ mod tests {
         let approved = HashSet::from([PathBuf::from("/etc/passwd")]);
         assert_eq!(
             assess_patch_safety(&escape, Never, &ww, cwd, &approved),
-            SafetyCheck::AutoApprove
+            SafetyCheck::AutoApprove { sandboxed: false }
         );
     }
 }

@@ -73,10 +73,7 @@ pub(crate) async fn run_task(
     emit_user_message(sess, sub_id, &user_item);
     sess.record_items(&[user_item]);
 
-    let task = TaskState {
-        turn_diff: Arc::new(Mutex::new(TurnDiffTracker::new())),
-        tool_lock: Arc::new(tokio::sync::RwLock::new(())),
-    };
+    let task = TaskState::new(TaskHistory::Session, false);
     let mut last_agent_message = None;
     let mut last_diff: Option<String> = None;
     // Guards against compacting in circles: once per overflow error, and never twice in a row
@@ -164,6 +161,41 @@ pub(crate) async fn run_task(
     }
 }
 
+/// Runs a task over its own private conversation (review mode) until the model answers without
+/// calling a tool. Returns the last assistant message; errors are reported as events.
+pub(crate) async fn run_isolated_task(
+    sess: &Arc<Session>,
+    ctx: &Arc<TurnContext>,
+    sub_id: &str,
+    initial: Vec<ResponseItem>,
+    cancel: &CancellationToken,
+) -> Option<String> {
+    let task = TaskState::new(TaskHistory::Isolated(Mutex::new(initial)), true);
+    let mut last_agent_message = None;
+    loop {
+        match run_turn(sess, ctx, sub_id, &task, cancel).await {
+            Ok(outcome) => {
+                if outcome.last_agent_message.is_some() {
+                    last_agent_message = outcome.last_agent_message;
+                }
+                if !outcome.needs_follow_up {
+                    return last_agent_message;
+                }
+            }
+            Err(CodexErr::Interrupted) => return None,
+            Err(err) => {
+                sess.send_event(
+                    sub_id,
+                    EventMsg::Error(ErrorEvent {
+                        message: err.to_string(),
+                    }),
+                );
+                return None;
+            }
+        }
+    }
+}
+
 /// Compacts inside a running task. `Err` carries what the task should return when it must stop.
 async fn compact_or_report(
     sess: &Arc<Session>,
@@ -187,10 +219,61 @@ async fn compact_or_report(
 }
 
 /// State shared by every sampling request of one task.
-struct TaskState {
+pub(crate) struct TaskState {
     turn_diff: Arc<Mutex<TurnDiffTracker>>,
     /// Tools that must run alone take it for writing; parallel-safe tools for reading.
     tool_lock: Arc<tokio::sync::RwLock<()>>,
+    history: TaskHistory,
+    /// Keep the assistant's text to the task (no message events or deltas): review threads.
+    quiet: bool,
+}
+
+/// Where a task's conversation lives.
+pub(crate) enum TaskHistory {
+    /// The session's own history, recorded in its session file.
+    Session,
+    /// A private conversation that never reaches the session's history or file (review mode).
+    Isolated(Mutex<Vec<ResponseItem>>),
+}
+
+impl TaskState {
+    pub(crate) fn new(history: TaskHistory, quiet: bool) -> Self {
+        Self {
+            turn_diff: Arc::new(Mutex::new(TurnDiffTracker::new())),
+            tool_lock: Arc::new(tokio::sync::RwLock::new(())),
+            history,
+            quiet,
+        }
+    }
+
+    fn snapshot(&self, sess: &Session) -> Vec<ResponseItem> {
+        match &self.history {
+            TaskHistory::Session => sess.history_snapshot(),
+            TaskHistory::Isolated(items) => items.lock().map(|i| i.clone()).unwrap_or_default(),
+        }
+    }
+
+    fn record(&self, sess: &Session, items: &[ResponseItem]) {
+        match &self.history {
+            TaskHistory::Session => sess.record_items(items),
+            TaskHistory::Isolated(history) => {
+                if let Ok(mut history) = history.lock() {
+                    history.extend_from_slice(items);
+                }
+            }
+        }
+    }
+
+    /// Before a request: every call gets an output, and the session file notes the settings.
+    fn prepare_request(&self, sess: &Session, ctx: &TurnContext) {
+        match &self.history {
+            TaskHistory::Session => {
+                sess.close_dangling_tool_calls();
+                sess.record_turn_context(ctx);
+            }
+            TaskHistory::Isolated(_) => {}
+        }
+    }
 }
 
 /// What one sampling request (including its retries) produced.
@@ -214,10 +297,10 @@ struct SamplingProgress {
 
 impl SamplingProgress {
     /// Waits for every started tool call and records its output, in call order.
-    async fn finish_tool_calls(&mut self, sess: &Session) {
+    async fn finish_tool_calls(&mut self, sess: &Session, task: &TaskState) {
         for handle in self.in_flight.drain(..) {
             match handle.await {
-                Ok(output) => sess.record_items(&[output]),
+                Ok(output) => task.record(sess, &[output]),
                 // A handler that panicked leaves its call unanswered; the next request closes it.
                 Err(err) => tracing::error!(%err, "tool call task failed"),
             }
@@ -237,10 +320,12 @@ async fn run_turn(
     let mut progress = SamplingProgress::default();
     let mut retries = 0;
     loop {
-        sess.close_dangling_tool_calls();
-        sess.record_turn_context(ctx);
+        if cancel.is_cancelled() {
+            return Err(CodexErr::Interrupted);
+        }
+        task.prepare_request(sess, ctx);
         let prompt = Prompt {
-            input: sess.history_snapshot(),
+            input: task.snapshot(sess),
             tools: ctx.tools.clone(),
             parallel_tool_calls: false,
             base_instructions_override: None,
@@ -253,8 +338,9 @@ async fn run_turn(
         }
         // Calls the model finished asking for are answered even if the stream broke afterwards.
         tokio::select! {
-            () = progress.finish_tool_calls(sess) => {}
+            biased;
             () = cancel.cancelled() => return Err(CodexErr::Interrupted),
+            () = progress.finish_tool_calls(sess, task) => {}
         }
         match result {
             Ok(()) => return Ok(progress.outcome),
@@ -273,9 +359,13 @@ async fn run_turn(
                 );
                 progress.text.restart_attempt();
                 progress.reasoning.restart_attempt();
+                // Calls of the broken attempt are answered in the retry's input already; whether
+                // another request follows depends on what the retry itself asks for.
+                progress.outcome.needs_follow_up = false;
                 tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
+                    biased;
                     () = cancel.cancelled() => return Err(CodexErr::Interrupted),
+                    () = tokio::time::sleep(delay) => {}
                 }
             }
             Err(err) => return Err(err),
@@ -293,13 +383,15 @@ async fn try_run_turn(
     cancel: &CancellationToken,
 ) -> Result<()> {
     let mut stream = tokio::select! {
-        stream = ctx.client.stream(prompt) => stream?,
+        biased;
         () = cancel.cancelled() => return Err(CodexErr::Interrupted),
+        stream = ctx.client.stream(prompt) => stream?,
     };
     loop {
         let event = tokio::select! {
-            event = stream.next() => event,
+            biased;
             () = cancel.cancelled() => return Err(CodexErr::Interrupted),
+            event = stream.next() => event,
         };
         let event = match event {
             Some(event) => event?,
@@ -313,8 +405,8 @@ async fn try_run_turn(
         match event {
             ResponseEvent::Created => {}
             ResponseEvent::OutputItemDone(item) => {
-                handle_output_item(sess, ctx, sub_id, &item, progress);
-                sess.record_items(std::slice::from_ref(&item));
+                handle_output_item(sess, ctx, sub_id, &item, progress, task.quiet);
+                task.record(sess, std::slice::from_ref(&item));
                 if let Some(call) = ToolCall::from_item(&item) {
                     let invocation = ToolInvocation {
                         sess: Arc::clone(sess),
@@ -337,7 +429,9 @@ async fn try_run_turn(
                 }
             }
             ResponseEvent::OutputTextDelta(delta) => {
-                if let Some(delta) = progress.text.forward(&delta) {
+                if let Some(delta) = progress.text.forward(&delta)
+                    && !task.quiet
+                {
                     sess.send_event(
                         sub_id,
                         EventMsg::AgentMessageDelta(AgentMessageDeltaEvent { delta }),
@@ -398,17 +492,20 @@ fn handle_output_item(
     sub_id: &str,
     item: &ResponseItem,
     progress: &mut SamplingProgress,
+    quiet: bool,
 ) {
     match item {
         ResponseItem::Message { role, .. } if role == "assistant" => {
             progress.text.item_done();
             let text = item.message_text().unwrap_or_default();
-            sess.send_event(
-                sub_id,
-                EventMsg::AgentMessage(AgentMessageEvent {
-                    message: text.clone(),
-                }),
-            );
+            if !quiet {
+                sess.send_event(
+                    sub_id,
+                    EventMsg::AgentMessage(AgentMessageEvent {
+                        message: text.clone(),
+                    }),
+                );
+            }
             progress.outcome.last_agent_message = Some(text);
         }
         ResponseItem::Reasoning {

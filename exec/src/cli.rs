@@ -110,6 +110,9 @@ pub enum ExecCommand {
     Resume(ResumeArgs),
     /// Start a new session from a copy of a recorded one, optionally dropping its last turns.
     Fork(ForkArgs),
+    /// Review code changes with the model and report prioritized findings (default: the
+    /// uncommitted changes).
+    Review(ReviewArgs),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
@@ -150,6 +153,79 @@ pub struct ForkArgs {
     /// The prompt for the new session. When absent or `-`, it is read from stdin.
     #[arg(value_name = "PROMPT")]
     pub prompt: Option<String>,
+}
+
+/// What `codex exec review` looks at (one of `--uncommitted`, `--base`, `--commit` or PROMPT)
+/// and what it does with the findings.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+#[command(group(
+    clap::ArgGroup::new("review_target")
+        .args(["uncommitted", "base", "commit", "prompt"])
+        .multiple(false)
+))]
+pub struct ReviewArgs {
+    /// Review the staged, unstaged and untracked changes (the default).
+    #[arg(long = "uncommitted", default_value_t = false)]
+    pub uncommitted: bool,
+
+    /// Review the current branch against BRANCH: the diff from their merge base.
+    #[arg(long = "base", value_name = "BRANCH")]
+    pub base: Option<String>,
+
+    /// Review the changes introduced by commit SHA.
+    #[arg(long = "commit", value_name = "SHA")]
+    pub commit: Option<String>,
+
+    /// The commit's title, shown to the reviewer (only with --commit).
+    #[arg(long = "title", value_name = "TITLE", requires = "commit")]
+    pub title: Option<String>,
+
+    /// Write the findings to FILE as SARIF 2.1.0, for code-scanning uploads and CI annotations.
+    #[arg(long = "output-sarif", value_name = "FILE")]
+    pub output_sarif: Option<PathBuf>,
+
+    /// Exit with code 3 when a finding has this priority or a more urgent one (P0 is the most
+    /// urgent).
+    #[arg(
+        long = "fail-on",
+        value_enum,
+        value_name = "PRIORITY",
+        ignore_case = true
+    )]
+    pub fail_on: Option<FailOn>,
+
+    /// Custom review instructions instead of a target; `-` reads them from stdin.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Option<String>,
+}
+
+/// `--fail-on` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Fail only on P0 findings.
+    #[value(name = "P0")]
+    P0,
+    /// Fail on P0 and P1 findings.
+    #[value(name = "P1")]
+    P1,
+    /// Fail on P0, P1 and P2 findings.
+    #[value(name = "P2")]
+    P2,
+    /// Fail on any finding.
+    #[value(name = "P3")]
+    P3,
+}
+
+impl FailOn {
+    /// The least urgent priority that fails the run.
+    pub fn priority(self) -> i32 {
+        match self {
+            FailOn::P0 => 0,
+            FailOn::P1 => 1,
+            FailOn::P2 => 2,
+            FailOn::P3 => 3,
+        }
+    }
 }
 
 impl Cli {
@@ -275,6 +351,75 @@ mod tests {
         assert_eq!(cli.prompt, None);
         assert_eq!(cli.requested_sandbox_mode(), None);
         assert!(!cli.json);
+    }
+
+    fn review_args(args: &[&str]) -> Result<ReviewArgs, clap::Error> {
+        let cli = parse(
+            &std::iter::once("review")
+                .chain(args.iter().copied())
+                .collect::<Vec<_>>(),
+        )?;
+        match cli.command {
+            Some(ExecCommand::Review(args)) => Ok(args),
+            other => panic!("expected the review subcommand, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn review_targets_are_exclusive() {
+        let args = review_args(&[]).unwrap();
+        assert_eq!(
+            (args.uncommitted, args.base, args.commit, args.prompt),
+            (false, None, None, None)
+        );
+        assert_eq!(
+            review_args(&["--base", "main"]).unwrap().base.as_deref(),
+            Some("main")
+        );
+        let args = review_args(&["--commit", "abc", "--title", "Fix"]).unwrap();
+        assert_eq!(
+            (args.commit.as_deref(), args.title.as_deref()),
+            (Some("abc"), Some("Fix"))
+        );
+        assert_eq!(
+            review_args(&["look at errors"]).unwrap().prompt.as_deref(),
+            Some("look at errors")
+        );
+        assert!(review_args(&["--uncommitted", "--base", "main"]).is_err());
+        assert!(review_args(&["--commit", "abc", "some prompt"]).is_err());
+        assert!(review_args(&["--title", "x"]).is_err());
+    }
+
+    #[test]
+    fn review_output_flags_and_global_flags() {
+        let cli = parse(&[
+            "review",
+            "--base",
+            "main",
+            "--fail-on",
+            "p1",
+            "--output-sarif",
+            "out.sarif",
+            "--json",
+            "-m",
+            "o3",
+        ])
+        .unwrap();
+        let Some(ExecCommand::Review(args)) = cli.command else {
+            panic!("no review subcommand");
+        };
+        assert_eq!(args.fail_on, Some(FailOn::P1));
+        assert_eq!(args.output_sarif, Some(PathBuf::from("out.sarif")));
+        assert!(cli.json);
+        assert_eq!(cli.model.as_deref(), Some("o3"));
+        assert_eq!(
+            review_args(&["--fail-on", "P3"])
+                .unwrap()
+                .fail_on
+                .map(FailOn::priority),
+            Some(3)
+        );
+        assert!(review_args(&["--fail-on", "P4"]).is_err());
     }
 
     #[test]

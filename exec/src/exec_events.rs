@@ -4,11 +4,12 @@
 //! stream: a thread holds turns, a turn holds items, and items are started, updated and completed.
 //! It matches the schema of Codex CLI's `exec --json`.
 
+use codex_protocol::protocol::ReviewFinding;
 use serde::Deserialize;
 use serde::Serialize;
 
 /// One line of `--json` output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum ThreadEvent {
     /// First line: the conversation started; `thread_id` is the session id.
@@ -66,20 +67,20 @@ pub struct ThreadErrorEvent {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemEvent {
     pub item: ThreadItem,
 }
 
 /// An item of a turn: `{"id": "item_<n>", "type": ..., ...details}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadItem {
     pub id: String,
     #[serde(flatten)]
     pub details: ThreadItemDetails,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ThreadItemDetails {
     /// A message from the agent; a JSON string when `--output-schema` is used.
@@ -95,6 +96,9 @@ pub enum ThreadItemDetails {
     TodoList(TodoListItem),
     /// A non-fatal problem, such as a dropped model stream being retried.
     Error(ErrorItem),
+    /// A code review (`codex exec review`): started when the reviewer begins, completed with its
+    /// findings.
+    Review(ReviewItem),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,6 +176,30 @@ pub struct TodoItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorItem {
     pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    /// What is reviewed, e.g. `current changes` or `changes against 'main'`.
+    pub hint: String,
+    pub status: ReviewStatus,
+    /// Most urgent first (the order `codex exec review` numbers them in); empty while the review
+    /// runs and when it failed. Each has the shape the reviewer produces: `title`, `body`,
+    /// `confidence_score`, `priority` and `code_location {absolute_file_path, line_range}`.
+    pub findings: Vec<ReviewFinding>,
+    /// `patch is correct` or `patch is incorrect`; `null` until the review completed.
+    pub overall_correctness: Option<String>,
+    pub overall_explanation: Option<String>,
+    pub overall_confidence_score: Option<f32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    InProgress,
+    Completed,
+    /// Interrupted, or the reviewer's output was unusable.
+    Failed,
 }
 
 #[cfg(test)]
@@ -255,5 +283,38 @@ mod tests {
             let back: ThreadEvent = serde_json::from_value(expected).unwrap();
             assert_eq!(back, event);
         }
+    }
+
+    #[test]
+    fn review_item_wire_shape() {
+        let finding: ReviewFinding = serde_json::from_value(json!({
+            "title": "[P1] Check bounds", "body": "Panics.", "confidence_score": 0.5,
+            "priority": 1, "code_location": {"absolute_file_path": "/r/a.rs",
+                "line_range": {"start": 2, "end": 3}}
+        }))
+        .unwrap();
+        let event = ThreadEvent::ItemCompleted(ItemEvent {
+            item: ThreadItem {
+                id: "item_0".into(),
+                details: ThreadItemDetails::Review(ReviewItem {
+                    hint: "current changes".into(),
+                    status: ReviewStatus::Completed,
+                    findings: vec![finding],
+                    overall_correctness: Some("patch is incorrect".into()),
+                    overall_explanation: Some("Bad.".into()),
+                    overall_confidence_score: Some(0.75),
+                }),
+            },
+        });
+        let expected = json!({"type": "item.completed", "item": {"id": "item_0", "type": "review",
+            "hint": "current changes", "status": "completed",
+            "findings": [{"title": "[P1] Check bounds", "body": "Panics.", "confidence_score": 0.5,
+                "priority": 1, "code_location": {"absolute_file_path": "/r/a.rs",
+                    "line_range": {"start": 2, "end": 3}}}],
+            "overall_correctness": "patch is incorrect", "overall_explanation": "Bad.",
+            "overall_confidence_score": 0.75}});
+        assert_eq!(serde_json::to_value(&event).unwrap(), expected);
+        let back: ThreadEvent = serde_json::from_value(expected).unwrap();
+        assert_eq!(back, event);
     }
 }

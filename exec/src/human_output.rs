@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
+use std::path::PathBuf;
 
 use codex_core::Config;
+use codex_core::review::review_hint;
 use codex_protocol::plan_tool::StepStatus;
 use codex_protocol::plan_tool::UpdatePlanArgs;
 use codex_protocol::protocol::Event;
@@ -13,6 +15,7 @@ use codex_protocol::protocol::EventMsg;
 use codex_protocol::protocol::ExecCommandEndEvent;
 use codex_protocol::protocol::FileChange;
 use codex_protocol::protocol::PatchApplyBeginEvent;
+use codex_protocol::protocol::ReviewOutputEvent;
 use codex_protocol::protocol::SessionConfiguredEvent;
 use codex_protocol::protocol::TokenUsage;
 use codex_protocol::protocol::TurnAbortReason;
@@ -21,6 +24,8 @@ use codex_protocol::protocol::format_with_separators;
 use crate::event_processor::CodexStatus;
 use crate::event_processor::EventProcessor;
 use crate::event_processor::display_command;
+use crate::review::count_findings;
+use crate::review::render_review_report;
 
 /// Command output beyond this many lines is summarised as `… +N lines`.
 const MAX_OUTPUT_LINES: usize = 20;
@@ -50,6 +55,12 @@ pub struct HumanEventProcessor<E: Write + Send, O: Write + Send> {
     pending_message: Option<String>,
     final_message: Option<String>,
     last_total_usage: Option<TokenUsage>,
+    /// The working directory, so review findings can be shown with relative paths.
+    cwd: Option<PathBuf>,
+    /// What the running review looks at, from `entered_review_mode`.
+    review_hint: Option<String>,
+    /// The review's result once `exited_review_mode` arrived; replaces the final message on stdout.
+    review: Option<Option<ReviewOutputEvent>>,
 }
 
 impl<E: Write + Send, O: Write + Send> HumanEventProcessor<E, O> {
@@ -65,6 +76,9 @@ impl<E: Write + Send, O: Write + Send> HumanEventProcessor<E, O> {
             pending_message: None,
             final_message: None,
             last_total_usage: None,
+            cwd: None,
+            review_hint: None,
+            review: None,
         }
     }
 
@@ -240,6 +254,7 @@ impl<E: Write + Send, O: Write + Send> EventProcessor for HumanEventProcessor<E,
         prompt: &str,
         session_configured: &SessionConfiguredEvent,
     ) {
+        self.cwd = Some(config.cwd.clone());
         let title = self
             .style
             .bold(&format!("codex v{}", env!("CARGO_PKG_VERSION")));
@@ -310,6 +325,25 @@ impl<E: Write + Send, O: Write + Send> EventProcessor for HumanEventProcessor<E,
                 self.print_diff(&ev.unified_diff);
             }
             EventMsg::PlanUpdate(plan) => self.print_plan(&plan),
+            EventMsg::EnteredReviewMode(request) => {
+                let hint = review_hint(&request);
+                let text = self
+                    .style
+                    .cyan_bold(&format!(">> code review started: {hint}"));
+                self.block(text);
+                self.review_hint = Some(hint);
+            }
+            EventMsg::ExitedReviewMode(ev) => {
+                let text = match &ev.review_output {
+                    Some(output) => self.style.cyan_bold(&format!(
+                        "<< code review finished: {}",
+                        count_findings(output.findings.len())
+                    )),
+                    None => self.style.red_bold("<< code review ended without a result"),
+                };
+                self.block(text);
+                self.review = Some(ev.review_output);
+            }
             EventMsg::WebSearchEnd(ev) => {
                 let label = self.style.magenta_bold("web search:");
                 self.block(format!("{label} {}", ev.query));
@@ -376,6 +410,16 @@ impl<E: Write + Send, O: Write + Send> EventProcessor for HumanEventProcessor<E,
             ));
         }
         let _ = self.err.flush();
+        if let Some(review) = &self.review {
+            // A review's answer is its report; the reviewer's raw reply is not for the user.
+            if let Some(output) = review {
+                let report =
+                    render_review_report(self.review_hint.as_deref(), output, self.cwd.as_deref());
+                let _ = write!(self.out, "{report}");
+            }
+            let _ = self.out.flush();
+            return;
+        }
         if let Some(message) = &self.final_message {
             let message = message.trim_end_matches('\n');
             let _ = writeln!(self.out, "{message}");
@@ -717,6 +761,69 @@ mod tests {
             })],
         );
         assert_eq!(finish(p).0, "\x1b[1;31mERROR: x\x1b[0m\n");
+    }
+
+    #[test]
+    fn a_review_prints_progress_on_stderr_and_the_report_on_stdout() {
+        use codex_protocol::protocol::ExitedReviewModeEvent;
+        use codex_protocol::protocol::ReviewCodeLocation;
+        use codex_protocol::protocol::ReviewFinding;
+        use codex_protocol::protocol::ReviewLineRange;
+        use codex_protocol::protocol::ReviewRequest;
+        use codex_protocol::protocol::ReviewTarget;
+
+        let mut p = processor(HumanOutputOptions::default());
+        p.cwd = Some(PathBuf::from("/repo"));
+        let output = ReviewOutputEvent {
+            findings: vec![ReviewFinding {
+                title: "[P1] Check bounds".into(),
+                body: "Panics on empty input.".into(),
+                confidence_score: 0.8,
+                priority: 1,
+                code_location: ReviewCodeLocation {
+                    absolute_file_path: PathBuf::from("/repo/src/a.rs"),
+                    line_range: ReviewLineRange { start: 3, end: 4 },
+                },
+            }],
+            overall_correctness: "patch is incorrect".into(),
+            overall_explanation: "It panics.".into(),
+            overall_confidence_score: 0.7,
+        };
+        feed(
+            &mut p,
+            vec![
+                EventMsg::EnteredReviewMode(ReviewRequest {
+                    target: ReviewTarget::UncommittedChanges,
+                    user_facing_hint: None,
+                }),
+                EventMsg::ExitedReviewMode(ExitedReviewModeEvent {
+                    review_output: Some(output),
+                }),
+                // The reviewer's raw reply must not replace the report.
+                complete(Some("{\"findings\": []}")),
+            ],
+        );
+        let (err, out) = finish(p);
+        assert_eq!(
+            err,
+            "\n>> code review started: current changes\n\n<< code review finished: 1 finding\n"
+        );
+        assert_eq!(
+            out,
+            "Code review: current changes\n\nP1 (1 finding)\n  1. src/a.rs:3-4  Check bounds\n     \
+             Panics on empty input.\n\nVerdict: patch is incorrect (confidence 0.70)\nIt panics.\n"
+        );
+
+        let mut p = processor(HumanOutputOptions::default());
+        feed(
+            &mut p,
+            vec![EventMsg::ExitedReviewMode(ExitedReviewModeEvent {
+                review_output: None,
+            })],
+        );
+        let (err, out) = finish(p);
+        assert_eq!(err, "\n<< code review ended without a result\n");
+        assert_eq!(out, "");
     }
 
     #[test]

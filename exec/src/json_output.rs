@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use codex_core::Config;
+use codex_core::review::findings_by_priority;
+use codex_core::review::review_hint;
 use codex_protocol::plan_tool::StepStatus;
 use codex_protocol::plan_tool::UpdatePlanArgs;
 use codex_protocol::protocol::Event;
@@ -25,6 +27,8 @@ use crate::exec_events::ItemEvent;
 use crate::exec_events::PatchApplyStatus;
 use crate::exec_events::PatchChangeKind;
 use crate::exec_events::ReasoningItem;
+use crate::exec_events::ReviewItem;
+use crate::exec_events::ReviewStatus;
 use crate::exec_events::ThreadErrorEvent;
 use crate::exec_events::ThreadEvent;
 use crate::exec_events::ThreadItem;
@@ -104,6 +108,8 @@ pub struct ThreadEventMapper {
     last_usage: Usage,
     /// The first error of the turn; turns it into `turn.failed`.
     turn_error: Option<ThreadErrorEvent>,
+    /// The review in progress, completed by `exited_review_mode`.
+    review: Option<ThreadItem>,
 }
 
 impl ThreadEventMapper {
@@ -208,6 +214,45 @@ impl ThreadEventMapper {
                 }))]
             }
             EventMsg::PlanUpdate(plan) => self.plan_update(plan),
+            EventMsg::EnteredReviewMode(request) => {
+                let item = self.new_item(ThreadItemDetails::Review(ReviewItem {
+                    hint: review_hint(request),
+                    status: ReviewStatus::InProgress,
+                    findings: Vec::new(),
+                    overall_correctness: None,
+                    overall_explanation: None,
+                    overall_confidence_score: None,
+                }));
+                self.review = Some(item.clone());
+                vec![ThreadEvent::ItemStarted(ItemEvent { item })]
+            }
+            EventMsg::ExitedReviewMode(ev) => {
+                let mut item = match self.review.take() {
+                    Some(item) => item,
+                    None => self.new_item(ThreadItemDetails::Review(ReviewItem {
+                        hint: String::new(),
+                        status: ReviewStatus::InProgress,
+                        findings: Vec::new(),
+                        overall_correctness: None,
+                        overall_explanation: None,
+                        overall_confidence_score: None,
+                    })),
+                };
+                if let ThreadItemDetails::Review(review) = &mut item.details {
+                    match &ev.review_output {
+                        Some(output) => {
+                            review.status = ReviewStatus::Completed;
+                            review.findings =
+                                findings_by_priority(output).into_iter().cloned().collect();
+                            review.overall_correctness = Some(output.overall_correctness.clone());
+                            review.overall_explanation = Some(output.overall_explanation.clone());
+                            review.overall_confidence_score = Some(output.overall_confidence_score);
+                        }
+                        None => review.status = ReviewStatus::Failed,
+                    }
+                }
+                vec![ThreadEvent::ItemCompleted(ItemEvent { item })]
+            }
             EventMsg::TokenCount(ev) => {
                 if let Some(info) = &ev.info {
                     let total = &info.total_token_usage;
@@ -316,8 +361,15 @@ mod tests {
     use codex_protocol::protocol::ErrorEvent;
     use codex_protocol::protocol::ExecCommandBeginEvent;
     use codex_protocol::protocol::ExecCommandEndEvent;
+    use codex_protocol::protocol::ExitedReviewModeEvent;
     use codex_protocol::protocol::PatchApplyBeginEvent;
     use codex_protocol::protocol::PatchApplyEndEvent;
+    use codex_protocol::protocol::ReviewCodeLocation;
+    use codex_protocol::protocol::ReviewFinding;
+    use codex_protocol::protocol::ReviewLineRange;
+    use codex_protocol::protocol::ReviewOutputEvent;
+    use codex_protocol::protocol::ReviewRequest;
+    use codex_protocol::protocol::ReviewTarget;
     use codex_protocol::protocol::StreamErrorEvent;
     use codex_protocol::protocol::TaskCompleteEvent;
     use codex_protocol::protocol::TaskStartedEvent;
@@ -566,6 +618,75 @@ mod tests {
             ]
         );
         assert_eq!(statuses[2], CodexStatus::InitiateShutdown);
+    }
+
+    fn review_finding(title: &str, priority: i32) -> ReviewFinding {
+        ReviewFinding {
+            title: title.into(),
+            body: "b".into(),
+            confidence_score: 0.5,
+            priority,
+            code_location: ReviewCodeLocation {
+                absolute_file_path: PathBuf::from("/r/a.rs"),
+                line_range: ReviewLineRange { start: 1, end: 2 },
+            },
+        }
+    }
+
+    #[test]
+    fn a_review_is_one_item_started_then_completed_with_its_findings() {
+        let request = ReviewRequest {
+            target: ReviewTarget::BaseBranch {
+                branch: "main".into(),
+            },
+            user_facing_hint: None,
+        };
+        let output = ReviewOutputEvent {
+            findings: vec![review_finding("low", 3), review_finding("high", 0)],
+            overall_correctness: "patch is incorrect".into(),
+            overall_explanation: "x".into(),
+            overall_confidence_score: 0.5,
+        };
+        let (lines, _) = run(vec![
+            EventMsg::TaskStarted(TaskStartedEvent {
+                model_context_window: None,
+            }),
+            EventMsg::EnteredReviewMode(request.clone()),
+            EventMsg::ExitedReviewMode(ExitedReviewModeEvent {
+                review_output: Some(output),
+            }),
+            EventMsg::EnteredReviewMode(request),
+            EventMsg::ExitedReviewMode(ExitedReviewModeEvent {
+                review_output: None,
+            }),
+        ]);
+        let finding = |title: &str, priority: i32| {
+            json!({"title": title, "body": "b", "confidence_score": 0.5, "priority": priority,
+                "code_location": {"absolute_file_path": "/r/a.rs",
+                    "line_range": {"start": 1, "end": 2}}})
+        };
+        assert_eq!(
+            lines[2..],
+            [
+                json!({"type": "item.started", "item": {"id": "item_0", "type": "review",
+                    "hint": "changes against 'main'", "status": "in_progress", "findings": [],
+                    "overall_correctness": null, "overall_explanation": null,
+                    "overall_confidence_score": null}}),
+                json!({"type": "item.completed", "item": {"id": "item_0", "type": "review",
+                    "hint": "changes against 'main'", "status": "completed",
+                    "findings": [finding("high", 0), finding("low", 3)],
+                    "overall_correctness": "patch is incorrect", "overall_explanation": "x",
+                    "overall_confidence_score": 0.5}}),
+                json!({"type": "item.started", "item": {"id": "item_1", "type": "review",
+                    "hint": "changes against 'main'", "status": "in_progress", "findings": [],
+                    "overall_correctness": null, "overall_explanation": null,
+                    "overall_confidence_score": null}}),
+                json!({"type": "item.completed", "item": {"id": "item_1", "type": "review",
+                    "hint": "changes against 'main'", "status": "failed", "findings": [],
+                    "overall_correctness": null, "overall_explanation": null,
+                    "overall_confidence_score": null}}),
+            ]
+        );
     }
 
     #[test]

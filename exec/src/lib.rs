@@ -11,6 +11,7 @@ pub mod exec_events;
 mod human_output;
 mod input;
 mod json_output;
+mod review;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -27,6 +28,7 @@ use codex_core::ConfigOverrides;
 use codex_core::InitialHistory;
 use codex_core::config::parse_cli_override;
 use codex_core::model_provider_info::OSS_PROVIDER_ID;
+use codex_core::model_provider_info::WireApi;
 use codex_core::rollout::SESSIONS_DIR;
 use codex_core::rollout::find_latest_session;
 use codex_core::rollout::find_session_by_id;
@@ -48,6 +50,7 @@ pub use human_output::HumanEventProcessor;
 pub use human_output::HumanOutputOptions;
 pub use json_output::JsonEventProcessor;
 pub use json_output::ThreadEventMapper;
+pub use review::EXIT_FINDINGS;
 
 /// Exit code after a clean run.
 pub const EXIT_SUCCESS: i32 = 0;
@@ -88,6 +91,10 @@ fn one_line(message: &str) -> String {
 }
 
 async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32> {
+    if let Some(ExecCommand::Review(args)) = &cli.command {
+        let args = args.clone();
+        return review::run(cli, args, root_config_overrides).await;
+    }
     let sandbox_mode = cli.requested_sandbox_mode();
     let Cli {
         images,
@@ -112,6 +119,8 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
     let prompt = match &command {
         Some(ExecCommand::Resume(args)) => args.prompt.clone(),
         Some(ExecCommand::Fork(args)) => args.prompt.clone(),
+        // Handled by `review::run` above.
+        Some(ExecCommand::Review(_)) => None,
         None => prompt,
     };
 
@@ -141,6 +150,13 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
         show_raw_agent_reasoning: None,
     };
     let config = Config::load(cli_overrides, overrides).map_err(|e| anyhow!("{e}"))?;
+    // Checked before the session starts so the run fails at once, not after the first request.
+    if output_schema.is_some() && config.model_provider.wire_api == WireApi::Chat {
+        bail!(
+            "--output-schema needs a provider with wire_api = \"responses\"; provider `{}` uses wire_api = \"chat\"",
+            config.model_provider_id
+        );
+    }
 
     if !skip_git_repo_check && !input::is_inside_git_repo(&config.cwd) {
         bail!("Not inside a trusted directory and --skip-git-repo-check was not specified.");
@@ -175,6 +191,7 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
             print_warnings(&warnings, color);
             history
         }
+        Some(ExecCommand::Review(_)) => InitialHistory::New,
     };
 
     let mut processor = make_processor(json, color, &config);

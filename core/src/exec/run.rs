@@ -35,7 +35,7 @@ const KILL_GRACE: Duration = Duration::from_millis(200);
 const EXIT_DRAIN_GRACE: Duration = Duration::from_secs(2);
 /// Set in the child's environment when the sandbox has no network, so tools can skip tests that
 /// need it.
-const NETWORK_DISABLED_ENV_VAR: &str = "CODEX_SANDBOX_NETWORK_DISABLED";
+use crate::sandbox::NETWORK_DISABLED_ENV_VAR;
 
 /// What to run and how.
 #[derive(Debug, Clone, PartialEq, Eq)]

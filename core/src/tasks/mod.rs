@@ -3,6 +3,7 @@
 
 mod compact;
 mod regular;
+mod review;
 
 use std::sync::Arc;
 
@@ -15,11 +16,14 @@ use crate::codex::TurnContext;
 
 pub(crate) use compact::CompactTask;
 pub(crate) use regular::RegularTask;
+pub(crate) use review::ReviewTask;
+pub(crate) use review::review_output_schema;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TaskKind {
     Regular,
     Compact,
+    Review,
 }
 
 #[async_trait]

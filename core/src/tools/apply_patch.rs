@@ -28,7 +28,7 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, patch: &str) -> 
     );
     let changes = action.file_changes();
     let auto_approved = match check {
-        SafetyCheck::AutoApprove => true,
+        SafetyCheck::AutoApprove { .. } => true,
         SafetyCheck::AskUser { reason } => {
             let decision = inv
                 .sess
@@ -40,9 +40,10 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, patch: &str) -> 
                     inv.sess.approve_patch_paths_for_session(paths.clone());
                     false
                 }
-                ReviewDecision::Denied | ReviewDecision::Abort => {
+                ReviewDecision::Denied => {
                     return ToolOutput::failure("patch rejected by user");
                 }
+                ReviewDecision::Abort => return super::abort_turn(inv).await,
             }
         }
         SafetyCheck::Reject { reason } => {

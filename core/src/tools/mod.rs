@@ -24,6 +24,10 @@ use crate::apply_patch::TurnDiffTracker;
 use crate::codex::Session;
 use crate::codex::TurnContext;
 
+/// The output of a call that never ran, or whose approval ended the turn: the same text whether
+/// the handler or the next request's clean-up answers it, so the model sees one story.
+pub(crate) const ABORTED_OUTPUT: &str = "aborted";
+
 /// A tool call taken out of a model output item.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ToolCall {
@@ -130,7 +134,7 @@ impl ToolCall {
     /// The output given to a call that never ran because its turn was interrupted.
     pub(crate) fn aborted_output(item: &ResponseItem) -> Option<ResponseItem> {
         let call = ToolCall::from_item(item)?;
-        Some(call.output_item(ToolOutput::failure("aborted")))
+        Some(call.output_item(ToolOutput::failure(ABORTED_OUTPUT)))
     }
 }
 
@@ -184,8 +188,30 @@ impl ToolInvocation {
     }
 }
 
+/// The answer to an approval the user aborted. The session interrupts the turn right after
+/// delivering `Abort`; waiting for that keeps this call from finishing, and the turn from sampling
+/// the model again, before the interrupt lands ([`dispatch`] then withholds the output).
+async fn abort_turn(inv: &ToolInvocation) -> ToolOutput {
+    inv.cancel.cancelled().await;
+    ToolOutput::failure(ABORTED_OUTPUT)
+}
+
 /// Runs one call and returns its output item.
+///
+/// Once the turn is cancelled the output is withheld and this never returns: the task is being
+/// torn down (which drops this future), and an output appearing now could only race that teardown
+/// into one more model request. The next request's clean-up answers the call with "aborted".
+/// Handlers still see the cancellation themselves, so they stop and clean up first.
 pub(crate) async fn dispatch(inv: ToolInvocation, call: ToolCall) -> ResponseItem {
+    let cancel = inv.cancel.clone();
+    let item = run_call(inv, call).await;
+    if cancel.is_cancelled() {
+        std::future::pending::<()>().await;
+    }
+    item
+}
+
+async fn run_call(inv: ToolInvocation, call: ToolCall) -> ResponseItem {
     let output = match (&call.name[..], &call.payload) {
         (spec::SHELL, ToolPayload::LocalShell { params }) => {
             shell::handle(&inv, &call.call_id, params.clone()).await

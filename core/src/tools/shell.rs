@@ -1,7 +1,9 @@
 //! `shell`: run a command under the approval policy, streaming its output as events.
 
+use std::path::Path;
 use std::time::Duration;
 
+use codex_protocol::protocol::AskForApproval;
 use codex_protocol::protocol::EventMsg;
 use codex_protocol::protocol::ExecCommandBeginEvent;
 use codex_protocol::protocol::ExecCommandEndEvent;
@@ -17,6 +19,7 @@ use crate::exec::DEFAULT_EXEC_TIMEOUT_MS;
 use crate::exec::ExecParams;
 use crate::safety::SafetyCheck;
 use crate::safety::assess_command_safety;
+use crate::sandbox;
 
 pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, params: ShellParams) -> ToolOutput {
     if params.command.is_empty() {
@@ -39,8 +42,8 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, params: ShellPar
         &inv.sess.approved_commands(),
         escalation.as_deref(),
     );
-    match check {
-        SafetyCheck::AutoApprove => {}
+    let sandboxed = match check {
+        SafetyCheck::AutoApprove { sandboxed } => sandboxed,
         SafetyCheck::AskUser { reason } => {
             let decision = inv
                 .sess
@@ -51,23 +54,108 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, params: ShellPar
                 ReviewDecision::ApprovedForSession => {
                     inv.sess.approve_command_for_session(params.command.clone());
                 }
-                ReviewDecision::Denied | ReviewDecision::Abort => {
+                ReviewDecision::Denied => {
                     return ToolOutput::failure("exec command rejected by user");
                 }
+                ReviewDecision::Abort => return super::abort_turn(inv).await,
             }
+            // The user looked at this exact command and let it run as it is.
+            false
         }
         SafetyCheck::Reject { reason } => {
             return ToolOutput::failure(format!("exec command rejected: {reason}"));
         }
+    };
+
+    let timeout = Duration::from_millis(params.timeout_ms.unwrap_or(DEFAULT_EXEC_TIMEOUT_MS));
+    let mut result = run_once(inv, call_id, &params.command, &cwd, timeout, sandboxed).await;
+    if let Ok(output) = &result
+        && sandboxed
+        && output.exit_code != 0
+        && sandbox::is_likely_sandbox_denial(output.exit_code, &output.stderr)
+        && matches!(
+            inv.ctx.approval_policy,
+            AskForApproval::OnFailure | AskForApproval::UnlessTrusted
+        )
+    {
+        let decision = inv
+            .sess
+            .request_command_approval(
+                &inv.sub_id,
+                call_id,
+                &params.command,
+                &cwd,
+                Some("command failed in the sandbox; retry without it?".to_string()),
+            )
+            .await;
+        match decision {
+            ReviewDecision::Approved | ReviewDecision::ApprovedForSession => {
+                if decision == ReviewDecision::ApprovedForSession {
+                    inv.sess.approve_command_for_session(params.command.clone());
+                }
+                result = run_once(inv, call_id, &params.command, &cwd, timeout, false).await;
+            }
+            ReviewDecision::Denied => {}
+            ReviewDecision::Abort => return super::abort_turn(inv).await,
+        }
     }
 
+    match result {
+        Ok(output) => {
+            let content = json!({
+                "output": output.formatted,
+                "metadata": {
+                    "exit_code": output.exit_code,
+                    "duration_seconds": (output.duration.as_secs_f64() * 10.0).round() / 10.0,
+                },
+            });
+            ToolOutput {
+                content: content.to_string(),
+                success: output.exit_code == 0,
+            }
+        }
+        Err(output) => output,
+    }
+}
+
+/// What one run of a command left, as far as the handler needs it.
+struct RunOutcome {
+    exit_code: i32,
+    stderr: String,
+    duration: Duration,
+    /// What the model sees (head and tail of long output).
+    formatted: String,
+}
+
+/// Runs the command once (inside the sandbox when `sandboxed`), bracketed by exec begin/end events
+/// with its output streamed in between. `Err` is the tool output for a run that never finished.
+async fn run_once(
+    inv: &ToolInvocation,
+    call_id: &str,
+    command: &[String],
+    cwd: &Path,
+    timeout: Duration,
+    sandboxed: bool,
+) -> std::result::Result<RunOutcome, ToolOutput> {
+    let argv = if sandboxed {
+        match sandbox::current_exe_for_sandbox() {
+            Ok(exe) => sandbox::sandboxed_argv(&exe, &inv.ctx.sandbox_policy, cwd, command),
+            Err(err) => {
+                return Err(ToolOutput::failure(format!(
+                    "cannot start the sandbox (the codex executable was not found: {err})"
+                )));
+            }
+        }
+    } else {
+        command.to_vec()
+    };
     inv.sess.send_event(
         &inv.sub_id,
         EventMsg::ExecCommandBegin(ExecCommandBeginEvent {
             call_id: call_id.to_string(),
-            command: params.command.clone(),
-            cwd: cwd.clone(),
-            parsed_cmd: exec::parse_command(&params.command),
+            command: command.to_vec(),
+            cwd: cwd.to_path_buf(),
+            parsed_cmd: exec::parse_command(command),
         }),
     );
 
@@ -90,9 +178,9 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, params: ShellPar
         })
     };
     let exec_params = ExecParams {
-        command: params.command.clone(),
-        cwd,
-        timeout: Duration::from_millis(params.timeout_ms.unwrap_or(DEFAULT_EXEC_TIMEOUT_MS)),
+        command: argv,
+        cwd: cwd.to_path_buf(),
+        timeout,
         env: exec::create_env(&inv.sess.config.shell_environment_policy),
         network_disabled: !inv.ctx.sandbox_policy.has_full_network_access(),
     };
@@ -115,17 +203,16 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, params: ShellPar
                     formatted_output: formatted.clone(),
                 }),
             );
-            let content = json!({
-                "output": formatted,
-                "metadata": {
-                    "exit_code": output.exit_code,
-                    "duration_seconds": (output.duration.as_secs_f64() * 10.0).round() / 10.0,
-                },
-            });
-            ToolOutput {
-                content: content.to_string(),
-                success: output.exit_code == 0,
-            }
+            Ok(RunOutcome {
+                exit_code: output.exit_code,
+                stderr: output.stderr,
+                duration: output.duration,
+                formatted,
+            })
+        }
+        // Interrupted: the task is being torn down and its events already say so.
+        Err(err) if err.kind() == std::io::ErrorKind::Interrupted && inv.cancel.is_cancelled() => {
+            Err(ToolOutput::failure(super::ABORTED_OUTPUT))
         }
         Err(err) => {
             let message = format!("failed to run command: {err}");
@@ -141,7 +228,7 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, params: ShellPar
                     formatted_output: message.clone(),
                 }),
             );
-            ToolOutput::failure(message)
+            Err(ToolOutput::failure(message))
         }
     }
 }

@@ -13,6 +13,7 @@ use pretty_assertions::assert_eq;
 use serde_json::Value;
 use serde_json::json;
 
+use crate::support::Chunk;
 use crate::support::MockModelServer;
 use crate::support::MockResponse;
 use crate::support::TestHome;
@@ -733,6 +734,37 @@ async fn malformed_tool_calls_become_tool_errors_and_the_turn_goes_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_that_cannot_start_is_reported_to_the_model() {
+    let (server, home) = setup().await;
+    server.push(tool_turn(
+        "r1",
+        &[sse::shell_call(
+            "call_1",
+            &["no-such-program-xyz", "arg"],
+            json!({}),
+        )],
+    ));
+    server.push(answer("r2", "noted"));
+    let codex = spawn_session(&home, &[]).await;
+    codex.submit(user_text("go")).await.unwrap();
+    let events = collect_events_until(&codex, TIMEOUT, is_task_complete).await;
+    assert_eq!(last_message(&events).as_deref(), Some("noted"));
+    let end = events
+        .iter()
+        .find_map(|e| match e {
+            EventMsg::ExecCommandEnd(end) => Some(end.clone()),
+            _ => None,
+        })
+        .expect("begin and end bracket even a failed start");
+    assert_ne!(end.exit_code, 0);
+    let output = tool_output_text(&server.requests()[1], "call_1");
+    assert!(
+        output.contains("no-such-program-xyz") && output.contains("not found"),
+        "{output}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binary_command_output_is_decoded_lossily() {
     let (server, home) = setup().await;
     let script = "head -c 100 /dev/urandom; printf '\\377\\376 end\\n'";
@@ -824,4 +856,171 @@ async fn user_input_sent_during_a_tool_call_joins_the_next_request() {
     );
     let last = input_items(&requests[1]).pop().unwrap();
     assert_eq!(last["content"][0]["text"], "also consider this");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch timing, retries and the lighter tools
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_call_starts_as_soon_as_its_item_is_done() {
+    let (server, home) = setup().await;
+    server.push(MockResponse::sse_chunks(vec![
+        Chunk::Data(sse::body(&[
+            sse::created("r1"),
+            sse::shell_call("call_1", &["echo", "early"], json!({})),
+        ])),
+        // The response goes on long after the call item is done.
+        Chunk::Pause(Duration::from_millis(600)),
+        Chunk::Data(sse::body(&[sse::completed("r1")])),
+    ]));
+    server.push(answer("r2", "ok"));
+    let codex = spawn_session(&home, &[]).await;
+    codex.submit(user_text("go")).await.unwrap();
+    let events = collect_events_until(&codex, TIMEOUT, is_task_complete).await;
+    let position = |pred: &dyn Fn(&EventMsg) -> bool| events.iter().position(pred).unwrap();
+    let command_ended = position(&|e| matches!(e, EventMsg::ExecCommandEnd(_)));
+    let response_completed = position(&|e| matches!(e, EventMsg::TokenCount(_)));
+    assert!(
+        command_ended < response_completed,
+        "the command waited for the response to complete: {events:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_broken_after_a_tool_call_still_answers_it_exactly_once() {
+    let (server, home) = setup().await;
+    // The stream ends without `response.completed`, right after the call item.
+    server.push(MockResponse::sse(sse::body(&[
+        sse::created("r1"),
+        sse::shell_call("call_1", &["bash", "-c", "echo run >> runs.txt"], json!({})),
+    ])));
+    server.push(answer("r2", "recovered"));
+    let codex = spawn_session(&home, &[]).await;
+    codex.submit(user_text("go")).await.unwrap();
+    let events = collect_events_until(&codex, TIMEOUT, is_task_complete).await;
+    assert_eq!(
+        last_message(&events).as_deref(),
+        Some("recovered"),
+        "{events:#?}\n{:#?}",
+        server.requests().iter().map(item_kinds).collect::<Vec<_>>()
+    );
+    assert!(events.iter().any(|e| matches!(e, EventMsg::StreamError(_))));
+    // The command ran once and was not repeated by the retry.
+    assert_eq!(read(&home, "runs.txt").as_deref(), Some("run\n"));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let kinds = item_kinds(&requests[1]);
+    assert_eq!(
+        kinds[kinds.len() - 3..],
+        [
+            "message:user",
+            "function_call:call_1",
+            "function_call_output:call_1"
+        ]
+    );
+    // The command's output went to the file; the model sees its (empty) stdout once.
+    assert_eq!(shell_output_json(&requests[1], "call_1")["output"], "");
+    assert_eq!(
+        shell_output_json(&requests[1], "call_1")["metadata"]["exit_code"],
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workdir_is_resolved_against_the_session_cwd() {
+    let (server, home) = setup().await;
+    std::fs::create_dir(home.cwd().join("sub")).unwrap();
+    server.push(tool_turn(
+        "r1",
+        &[sse::shell_call(
+            "call_1",
+            &["pwd"],
+            json!({"workdir": "sub"}),
+        )],
+    ));
+    server.push(answer("r2", "ok"));
+    let codex = spawn_session(&home, &[]).await;
+    codex.submit(user_text("where")).await.unwrap();
+    let events = collect_events_until(&codex, TIMEOUT, is_task_complete).await;
+    let sub = home.cwd().join("sub");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EventMsg::ExecCommandBegin(b) if b.cwd == sub))
+    );
+    assert_eq!(
+        shell_output_json(&server.requests()[1], "call_1")["output"],
+        format!("{}\n", sub.display())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_plan_and_view_image_reach_events_and_the_next_request() {
+    let (server, home) = setup().await;
+    // A 1x1 PNG.
+    let png: &[u8] = &[
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D', b'R', 0,
+        0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89,
+    ];
+    std::fs::write(home.cwd().join("shot.png"), png).unwrap();
+    let plan = json!({"explanation": "two steps", "plan": [
+        {"step": "look", "status": "in_progress"},
+        {"step": "fix", "status": "pending"}
+    ]});
+    let bad_plan = json!({"plan": [
+        {"step": "a", "status": "in_progress"},
+        {"step": "b", "status": "in_progress"}
+    ]});
+    server.push(tool_turn(
+        "r1",
+        &[
+            sse::function_call("plan_1", "update_plan", &plan.to_string()),
+            sse::function_call("plan_2", "update_plan", &bad_plan.to_string()),
+            sse::function_call("img_1", "view_image", "{\"path\": \"shot.png\"}"),
+            sse::function_call("img_2", "view_image", "{\"path\": \"missing.png\"}"),
+        ],
+    ));
+    server.push(answer("r2", "seen"));
+    let codex = spawn_session(&home, &[]).await;
+    codex.submit(user_text("plan and look")).await.unwrap();
+    let events = collect_events_until(&codex, TIMEOUT, is_task_complete).await;
+    let plans: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventMsg::PlanUpdate(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(plans.len(), 1, "{plans:?}");
+    assert_eq!(plans[0].explanation.as_deref(), Some("two steps"));
+    assert_eq!(plans[0].plan.len(), 2);
+
+    let second = &server.requests()[1];
+    assert_eq!(tool_output_text(second, "plan_1"), "Plan updated");
+    assert_eq!(
+        tool_output_text(second, "plan_2"),
+        "at most one step can be in_progress at a time; the plan has 2"
+    );
+    assert_eq!(
+        tool_output_text(second, "img_1"),
+        format!(
+            "attached local image path: {}",
+            home.cwd().join("shot.png").display()
+        )
+    );
+    assert_eq!(
+        tool_output_text(second, "img_2"),
+        format!(
+            "image path `{}` is not a file",
+            home.cwd().join("missing.png").display()
+        )
+    );
+    // The image follows the outputs as a user message.
+    let last = input_items(second).pop().unwrap();
+    assert_eq!(last["role"], "user");
+    let url = last["content"][0]["image_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("data:image/png;base64,iVBORw0KGgo"),
+        "{url}"
+    );
 }

@@ -24,14 +24,16 @@ use crate::support::agent::shell_output_json;
 use crate::support::agent::spawn_session;
 use crate::support::agent::tool_output_text;
 use crate::support::agent::user_text;
+use crate::support::collect_events_until;
 use crate::support::sse;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The policies that ask before a non-safe command when no OS sandbox exists.
-const ASKING_POLICIES: [&str; 3] = ["untrusted", "on-failure", "on-request"];
+/// The policies that ask about a non-safe command under read-only: `untrusted` before running
+/// it, `on-failure` after it failed inside the sandbox (to re-run it without).
+const ASKING_POLICIES: [&str; 2] = ["untrusted", "on-failure"];
 
-const NO_SANDBOX_REASON: &str = "no OS sandbox is available to enforce sandbox_mode `read-only`";
+const SANDBOX_RETRY_REASON: &str = "command failed in the sandbox; retry without it?";
 
 /// Who answered what: one entry per approval request, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,7 +186,12 @@ fn as_strs(overrides: &[String]) -> Vec<&str> {
 }
 
 fn expected_reason(policy: &str) -> Option<String> {
-    (policy != "untrusted").then(|| NO_SANDBOX_REASON.to_string())
+    (policy == "on-failure").then(|| SANDBOX_RETRY_REASON.to_string())
+}
+
+/// Runs of the command before the user is asked: `on-failure` first tries inside the sandbox.
+fn runs_before_asking(policy: &str) -> usize {
+    usize::from(policy == "on-failure")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,8 +200,10 @@ async fn approved_runs_the_command_once_and_asks_again_next_time() {
         let (run, home) = run_session(
             &as_strs(&overrides(policy, "read-only")),
             vec![
-                tool_turn("r1", "call_1", &["touch", "x"]),
-                tool_turn("r2", "call_2", &["touch", "x"]),
+                // Appending needs write access every time (a second `touch` of an existing file
+                // only sets its times, which Landlock does not restrict).
+                tool_turn("r1", "call_1", &["sh", "-c", "echo run >> x"]),
+                tool_turn("r2", "call_2", &["sh", "-c", "echo run >> x"]),
                 answer("r3"),
             ],
             &[ReviewDecision::Approved, ReviewDecision::Approved],
@@ -253,10 +262,16 @@ async fn approved_for_session_is_not_asked_again_for_the_same_command() {
         );
         assert!(home.cwd().join("x").exists());
         assert!(!home.cwd().join("y").exists());
-        assert_eq!(
-            tool_output_text(&run.requests[3], "call_3"),
-            "exec command rejected by user"
-        );
+        if policy == "untrusted" {
+            assert_eq!(
+                tool_output_text(&run.requests[3], "call_3"),
+                "exec command rejected by user"
+            );
+        } else {
+            // Denied after the sandboxed attempt: the model sees that attempt's failure.
+            let output = shell_output_json(&run.requests[3], "call_3");
+            assert_ne!(output["metadata"]["exit_code"], 0, "{output}");
+        }
     }
 }
 
@@ -272,9 +287,14 @@ async fn denied_tells_the_model_and_does_not_run_the_command() {
         .await;
         assert_eq!(run.asked.len(), 1, "{policy}");
         assert!(!home.cwd().join("x").exists(), "{policy}");
-        assert_eq!(began(&run.events), 0, "{policy}");
-        let output = tool_output_text(&run.requests[1], "call_1");
-        assert_eq!(output, "exec command rejected by user", "{policy}");
+        assert_eq!(began(&run.events), runs_before_asking(policy), "{policy}");
+        if policy == "untrusted" {
+            let output = tool_output_text(&run.requests[1], "call_1");
+            assert_eq!(output, "exec command rejected by user", "{policy}");
+        } else {
+            let output = shell_output_json(&run.requests[1], "call_1");
+            assert_ne!(output["metadata"]["exit_code"], 0, "{output}");
+        }
         let EventMsg::TaskComplete(done) = run.events.last().unwrap() else {
             panic!("{policy}: {:?}", run.events.last());
         };
@@ -298,9 +318,14 @@ async fn abort_ends_the_turn_without_running_the_command() {
             matches!(events.last(), Some(EventMsg::TurnAborted(a)) if a.reason == TurnAbortReason::Interrupted),
             "{policy}: {events:#?}"
         );
-        assert_eq!(began(&events), 0, "{policy}");
+        assert_eq!(began(&events), runs_before_asking(policy), "{policy}");
         assert!(!home.cwd().join("x").exists(), "{policy}");
-        assert_eq!(server.requests().len(), 1, "{policy}: no follow-up request");
+        assert_eq!(
+            server.requests().len(),
+            1,
+            "{policy}: no follow-up request: {:#?}",
+            server.requests().iter().map(item_kinds).collect::<Vec<_>>()
+        );
 
         // The next turn tells the model the call never ran.
         let (events, _) = run_task(&codex, "next", &[], AnswerBy::CallId).await;
@@ -394,35 +419,41 @@ async fn escalation_under_on_request_asks_with_the_justification() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn never_refuses_non_safe_commands_naming_the_sandbox() {
-    for sandbox in ["read-only", "workspace-write"] {
+async fn never_and_on_request_run_non_safe_commands_in_the_sandbox_without_asking() {
+    for (policy, sandbox) in [
+        ("never", "read-only"),
+        ("never", "workspace-write"),
+        ("on-request", "read-only"),
+    ] {
+        // Not under /tmp, which workspace-write leaves writable.
+        let outside = tempfile::tempdir_in("/var/tmp").unwrap();
+        let outside_file = outside.path().join("x");
         let (run, home) = run_session(
-            &as_strs(&overrides("never", sandbox)),
+            &as_strs(&overrides(policy, sandbox)),
             vec![
-                tool_turn("r1", "call_1", &["touch", "x"]),
-                tool_turn("r2", "call_2", &["echo", "still fine"]),
+                tool_turn("r1", "call_1", &["touch", outside_file.to_str().unwrap()]),
+                tool_turn("r2", "call_2", &["touch", "inside"]),
                 answer("r3"),
             ],
             &[],
             AnswerBy::CallId,
         )
         .await;
-        assert!(run.asked.is_empty());
-        assert!(!home.cwd().join("x").exists());
+        assert!(run.asked.is_empty(), "{policy}/{sandbox}: {:?}", run.asked);
+        // The kernel refused the write outside the workspace; the model sees the failure.
+        assert!(!outside_file.exists(), "{policy}/{sandbox}");
+        let output = shell_output_json(&run.requests[1], "call_1");
+        assert_ne!(output["metadata"]["exit_code"], 0, "{output}");
+        // Inside the workspace: writable only under workspace-write.
         assert_eq!(
-            tool_output_text(&run.requests[1], "call_1"),
-            format!(
-                "exec command rejected: sandbox_mode `{sandbox}` needs an OS sandbox to run this \
-                 command and none is available in this build; approval_policy `never` cannot ask \
-                 the user"
-            )
+            home.cwd().join("inside").exists(),
+            sandbox == "workspace-write",
+            "{policy}/{sandbox}"
         );
-        assert!(ran(&run.events, "call_2"), "{sandbox}");
-        assert!(
-            run.requests[0].body["tools"][0]["parameters"]["properties"]
-                .get("with_escalated_permissions")
-                .is_none()
-        );
+        let escalation = run.requests[0].body["tools"][0]["parameters"]["properties"]
+            .get("with_escalated_permissions")
+            .is_some();
+        assert_eq!(escalation, policy == "on-request");
     }
 }
 
@@ -521,4 +552,47 @@ async fn patches_inside_the_workspace_apply_without_asking_under_workspace_write
         std::fs::read_to_string(home.cwd().join("src/a.txt")).unwrap(),
         "one\n"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupt_while_waiting_for_approval_aborts_the_call() {
+    let (server, home) = setup(vec![
+        tool_turn("r1", "call_1", &["touch", "x"]),
+        answer("r2"),
+    ])
+    .await;
+    let codex = spawn_session(&home, &as_strs(&overrides("untrusted", "read-only"))).await;
+    codex.submit(user_text("go")).await.unwrap();
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let event = tokio::time::timeout_at(deadline, codex.next_event())
+            .await
+            .expect("approval request")
+            .unwrap();
+        if matches!(event.msg, EventMsg::ExecApprovalRequest(_)) {
+            break;
+        }
+    }
+    codex.submit(Op::Interrupt).await.unwrap();
+    let events = collect_events_until(&codex, TIMEOUT, is_task_end).await;
+    assert!(
+        matches!(events.last(), Some(EventMsg::TurnAborted(a)) if a.reason == TurnAbortReason::Interrupted),
+        "{events:#?}"
+    );
+    // A late answer to the dead request changes nothing.
+    codex
+        .submit(Op::ExecApproval {
+            id: "call_1".into(),
+            decision: ReviewDecision::Approved,
+        })
+        .await
+        .unwrap();
+
+    let (events, asked) = run_task(&codex, "next", &[], AnswerBy::CallId).await;
+    assert!(asked.is_empty());
+    assert!(matches!(events.last(), Some(EventMsg::TaskComplete(_))));
+    assert!(!home.cwd().join("x").exists());
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(tool_output_text(&requests[1], "call_1"), "aborted");
 }

@@ -165,20 +165,31 @@ async fn idle_stream_times_out_and_is_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn context_length_exceeded_is_a_clear_error_and_not_retried() {
+async fn context_length_exceeded_compacts_once_then_is_a_clear_error() {
     let server = MockModelServer::start().await;
-    server.push(MockResponse::sse(sse::body(&[
-        sse::created("r1"),
-        sse::failed(
-            "context_length_exceeded",
-            "Your input exceeds the context window of this model.",
-        ),
-    ])));
+    let too_long = || {
+        MockResponse::sse(sse::body(&[
+            sse::created("r1"),
+            sse::failed(
+                "context_length_exceeded",
+                "Your input exceeds the context window of this model.",
+            ),
+        ]))
+    };
+    server.push(too_long());
+    // The engine compacts once (this is the summary), resends, and gives up on a second overflow.
+    server.push(MockResponse::sse(sse::answer("c1", &["summary"])));
+    server.push(too_long());
     let events = run_turn(&server).await;
     let errors = errors(&events);
-    assert_eq!(errors.len(), 1);
+    assert_eq!(errors.len(), 1, "{events:?}");
     assert!(errors[0].contains("context window"), "{}", errors[0]);
-    assert_eq!(server.requests().len(), 1);
+    assert_eq!(server.requests().len(), 3);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EventMsg::ContextCompacted(_)))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

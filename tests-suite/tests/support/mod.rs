@@ -255,8 +255,13 @@ stream_idle_timeout_ms = 2000
 /// Sets the mock provider's API key for this process (tests share one value, so this is safe to
 /// call from every test).
 pub fn set_mock_key() {
-    // SAFETY: every caller sets the same value, so concurrent tests observe a consistent env.
-    unsafe { std::env::set_var(MOCK_KEY_ENV, "test-key") };
+    // SAFETY: every caller sets the same values, so concurrent tests observe a consistent env.
+    unsafe {
+        std::env::set_var(MOCK_KEY_ENV, "test-key");
+        // Sessions run in this test process, which cannot re-execute itself as the sandbox
+        // launcher: sandboxed commands go through the real binary.
+        std::env::set_var(codex_core::sandbox::LINUX_SANDBOX_EXE_ENV, codex_bin());
+    }
 }
 
 /// Loads the config of `home` the way the CLI does, with the work dir as cwd.
