@@ -4,6 +4,7 @@
 //! runtime and the config are only set up for a subcommand that needs them. The entry point lives
 //! in this library so other packages (the integration tests) can build the very same binary.
 
+mod mcp_cmd;
 mod sandbox;
 
 use clap::Parser;
@@ -34,6 +35,9 @@ enum Command {
     /// Run a command under the sandbox the agent's commands get.
     #[command(visible_alias = "debug")]
     Sandbox(sandbox::SandboxCli),
+
+    /// [experimental] Manage the MCP servers in config.toml.
+    Mcp(mcp_cmd::McpCli),
 }
 
 /// The whole `codex` program: parses `std::env::args`, runs, and exits the process.
@@ -51,6 +55,7 @@ pub fn main() -> ! {
             run_async(codex_exec::run_main(*exec_cli, cli.config_overrides))
         }
         Some(Command::Sandbox(sandbox_cli)) => sandbox::run(sandbox_cli, cli.config_overrides),
+        Some(Command::Mcp(mcp_cli)) => mcp_cmd::run(mcp_cli, cli.config_overrides),
         None => {
             eprintln!(
                 "codex: the interactive UI is not available in this build; run `codex exec \"<prompt>\"` instead (see `codex --help`)."

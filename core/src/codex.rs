@@ -11,6 +11,10 @@ use std::sync::MutexGuard;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 
+use codex_otel::ConversationMetadata;
+use codex_otel::ConversationStarts;
+use codex_otel::OtelEventManager;
+use codex_otel::OtelProvider;
 use codex_protocol::ConversationId;
 use codex_protocol::config_types::ReasoningEffort;
 use codex_protocol::config_types::ReasoningSummary;
@@ -186,8 +190,18 @@ impl Codex {
             }
         };
 
+        let otel_provider = Arc::new(
+            OtelProvider::from_settings(&config.otel, env!("CARGO_PKG_VERSION"))
+                .map_err(|e| CodexErr::Fatal(format!("[otel] {e}")))?,
+        );
+        let otel = otel_provider.event_manager(ConversationMetadata::new(
+            conversation_id,
+            config.model.clone(),
+            config.model.clone(),
+        ));
         let context = TurnContext::from_config(
             &config,
+            &otel,
             conversation_id,
             config.model.clone(),
             config.model_reasoning_effort,
@@ -205,6 +219,20 @@ impl Codex {
             state: Mutex::new(SessionState::default()),
             active: Mutex::new(None),
             rollout,
+            otel: otel.clone(),
+            otel_provider,
+        });
+        otel.conversation_starts(&ConversationStarts {
+            provider_name: config.model_provider.name.clone(),
+            reasoning_effort: config.model_reasoning_effort,
+            reasoning_summary: config.model_reasoning_summary,
+            context_window: context.model_context_window,
+            max_output_tokens: config.model_max_output_tokens,
+            auto_compact_token_limit: config.model_auto_compact_token_limit,
+            approval_policy: config.approval_policy,
+            sandbox_policy: config.sandbox_policy.clone(),
+            mcp_servers: config.mcp_servers.keys().cloned().collect(),
+            active_profile: config.active_profile.clone(),
         });
         let initial_messages = match initial_history {
             InitialHistory::New => {
@@ -308,6 +336,7 @@ impl TurnContext {
     #[allow(clippy::too_many_arguments)]
     fn from_config(
         config: &Arc<Config>,
+        otel: &OtelEventManager,
         conversation_id: ConversationId,
         model: String,
         effort: Option<ReasoningEffort>,
@@ -344,7 +373,8 @@ impl TurnContext {
                 approval_policy,
             )
             .specs(),
-            client: ModelClient::new(Arc::clone(&config), conversation_id, effort, summary),
+            client: ModelClient::new(Arc::clone(&config), conversation_id, effort, summary)
+                .with_otel(otel.with_model(&config.model, &config.model)),
             model: config.model.clone(),
             effort,
             summary,
@@ -360,14 +390,29 @@ impl TurnContext {
         EnvironmentContext::new(&self.cwd, self.approval_policy, &self.sandbox_policy)
     }
 
-    /// The context of a review thread: the review prompt instead of the base instructions, only
-    /// the shell tool, and (on the Responses API) a strict JSON schema for the findings.
+    /// The context of a review thread: `review_model` when configured, the review prompt instead
+    /// of the base instructions, only the shell tool, and (on the Responses API) a strict JSON
+    /// schema for the findings.
     pub(crate) fn for_review(&self) -> TurnContext {
         let schema = (self.client.provider().wire_api == WireApi::Responses)
             .then(crate::tasks::review_output_schema);
+        let (client, model) = match &self.client.config().review_model {
+            Some(review_model) if *review_model != self.model => {
+                let mut config = Config::clone(self.client.config());
+                config.model = review_model.clone();
+                let client = ModelClient::new(
+                    Arc::new(config),
+                    self.client.conversation_id(),
+                    self.effort,
+                    self.summary,
+                );
+                (client, review_model.clone())
+            }
+            _ => (self.client.clone(), self.model.clone()),
+        };
         TurnContext {
-            client: self.client.clone(),
-            model: self.model.clone(),
+            client,
+            model,
             effort: self.effort,
             summary: self.summary,
             cwd: self.cwd.clone(),
@@ -396,6 +441,9 @@ pub(crate) struct Session {
     state: Mutex<SessionState>,
     active: Mutex<Option<ActiveTask>>,
     rollout: RolloutRecorder,
+    /// Telemetry for this conversation (a no-op unless `[otel]` exports somewhere).
+    pub(crate) otel: OtelEventManager,
+    otel_provider: Arc<OtelProvider>,
 }
 
 #[derive(Default)]
@@ -833,6 +881,7 @@ async fn submission_loop(
             } => {
                 let next = TurnContext::from_config(
                     &session.config,
+                    &session.otel,
                     session.conversation_id,
                     model,
                     effort,
@@ -861,6 +910,7 @@ async fn submission_loop(
                 let current = &context;
                 let next = TurnContext::from_config(
                     &session.config,
+                    &session.otel,
                     session.conversation_id,
                     model.unwrap_or_else(|| current.model.clone()),
                     effort.unwrap_or(current.effort),
@@ -912,6 +962,9 @@ async fn submission_loop(
                     .await;
                 session.sync_rollout(&sub_id).await;
                 session.rollout.shutdown().await;
+                // Flushing telemetry waits on the network (bounded); keep it off the workers.
+                let provider = Arc::clone(&session.otel_provider);
+                let _ = tokio::task::spawn_blocking(move || provider.shutdown()).await;
                 session.send_event(&sub_id, EventMsg::ShutdownComplete);
                 break;
             }

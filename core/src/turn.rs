@@ -70,6 +70,8 @@ pub(crate) async fn run_task(
         }),
     );
     let user_item = response_item_from_input(input);
+    sess.otel
+        .user_prompt(&user_item.message_text().unwrap_or_default());
     emit_user_message(sess, sub_id, &user_item);
     sess.record_items(&[user_item]);
 
@@ -387,21 +389,38 @@ async fn try_run_turn(
         () = cancel.cancelled() => return Err(CodexErr::Interrupted),
         stream = ctx.client.stream(prompt) => stream?,
     };
+    let otel = ctx.client.otel();
+    let mut last_event_at = std::time::Instant::now();
     loop {
         let event = tokio::select! {
             biased;
             () = cancel.cancelled() => return Err(CodexErr::Interrupted),
             event = stream.next() => event,
         };
+        let since_last = last_event_at.elapsed();
+        last_event_at = std::time::Instant::now();
         let event = match event {
-            Some(event) => event?,
+            Some(Ok(event)) => event,
+            Some(Err(err)) => {
+                otel.sse_event_failed(None, since_last, &err.to_string());
+                return Err(err);
+            }
             None => {
-                return Err(CodexErr::Stream(
-                    "stream closed before response.completed".into(),
-                    None,
-                ));
+                let err = CodexErr::Stream("stream closed before response.completed".into(), None);
+                otel.sse_event_failed(None, since_last, &err.to_string());
+                return Err(err);
             }
         };
+        match &event {
+            ResponseEvent::Completed {
+                token_usage: Some(usage),
+                ..
+            } => otel.sse_event_completed(since_last, usage.into()),
+            ResponseEvent::Completed { .. } => {
+                otel.sse_event_completed(since_last, Default::default());
+            }
+            other => otel.sse_event(sse_kind(other), since_last),
+        }
         match event {
             ResponseEvent::Created => {}
             ResponseEvent::OutputItemDone(item) => {
@@ -482,6 +501,21 @@ async fn try_run_turn(
                 return Ok(());
             }
         }
+    }
+}
+
+/// The SSE event type a stream event came from, as `codex.sse_event` names it.
+fn sse_kind(event: &ResponseEvent) -> &'static str {
+    match event {
+        ResponseEvent::Created => "response.created",
+        ResponseEvent::OutputItemDone(_) => "response.output_item.done",
+        ResponseEvent::OutputTextDelta(_) => "response.output_text.delta",
+        ResponseEvent::ReasoningSummaryDelta(_) => "response.reasoning_summary_text.delta",
+        ResponseEvent::ReasoningContentDelta(_) => "response.reasoning_text.delta",
+        ResponseEvent::ReasoningSummaryPartAdded => "response.reasoning_summary_part.added",
+        ResponseEvent::WebSearchCallBegin { .. } => "response.output_item.added",
+        ResponseEvent::RateLimits(_) => "rate_limits",
+        ResponseEvent::Completed { .. } => "response.completed",
     }
 }
 

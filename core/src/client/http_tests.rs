@@ -196,9 +196,15 @@ async fn responses_request_shape_rate_limits_and_events() {
     )]);
     let http = reqwest::Client::new();
     let provider = provider(&server.base_url, WireApi::Responses, 0);
-    let stream = stream_from_provider(&http, &provider, &settings("gpt-5"), &prompt())
-        .await
-        .unwrap();
+    let stream = stream_from_provider(
+        &http,
+        &provider,
+        &settings("gpt-5"),
+        &prompt(),
+        &codex_otel::OtelEventManager::disabled(),
+    )
+    .await
+    .unwrap();
     let events: Vec<ResponseEvent> = collect(stream)
         .await
         .into_iter()
@@ -264,9 +270,15 @@ async fn retries_429_and_5xx_then_succeeds() {
     ]);
     let http = reqwest::Client::new();
     let provider = provider(&server.base_url, WireApi::Responses, 2);
-    let stream = stream_from_provider(&http, &provider, &settings("gpt-5"), &prompt())
-        .await
-        .unwrap();
+    let stream = stream_from_provider(
+        &http,
+        &provider,
+        &settings("gpt-5"),
+        &prompt(),
+        &codex_otel::OtelEventManager::disabled(),
+    )
+    .await
+    .unwrap();
     let events = collect(stream).await;
     assert!(
         matches!(events.last(), Some(Ok(ResponseEvent::Completed { .. }))),
@@ -287,7 +299,14 @@ async fn retry_limit_reports_last_status() {
     ]);
     let http = reqwest::Client::new();
     let provider = provider(&server.base_url, WireApi::Responses, 1);
-    let result = stream_from_provider(&http, &provider, &settings("gpt-5"), &prompt()).await;
+    let result = stream_from_provider(
+        &http,
+        &provider,
+        &settings("gpt-5"),
+        &prompt(),
+        &codex_otel::OtelEventManager::disabled(),
+    )
+    .await;
     match result {
         Err(CodexErr::RetryLimit { status, body }) => {
             assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE);
@@ -311,13 +330,27 @@ async fn unauthorized_and_quota_are_not_retried() {
     ]);
     let http = reqwest::Client::new();
     let provider = provider(&server.base_url, WireApi::Responses, 3);
-    let first = stream_from_provider(&http, &provider, &settings("gpt-5"), &prompt()).await;
+    let first = stream_from_provider(
+        &http,
+        &provider,
+        &settings("gpt-5"),
+        &prompt(),
+        &codex_otel::OtelEventManager::disabled(),
+    )
+    .await;
     assert!(
         matches!(&first, Err(CodexErr::Unauthorized(body)) if body == "bad key"),
         "{:?}",
         first.err()
     );
-    let second = stream_from_provider(&http, &provider, &settings("gpt-5"), &prompt()).await;
+    let second = stream_from_provider(
+        &http,
+        &provider,
+        &settings("gpt-5"),
+        &prompt(),
+        &codex_otel::OtelEventManager::disabled(),
+    )
+    .await;
     assert!(
         matches!(second, Err(CodexErr::QuotaExceeded)),
         "{:?}",
@@ -332,7 +365,14 @@ async fn missing_env_key_fails_before_sending() {
     let http = reqwest::Client::new();
     let mut provider = provider(&server.base_url, WireApi::Responses, 0);
     provider.env_key = Some("CODEX_CLIENT_TEST_SURELY_UNSET_KEY".into());
-    let result = stream_from_provider(&http, &provider, &settings("gpt-5"), &prompt()).await;
+    let result = stream_from_provider(
+        &http,
+        &provider,
+        &settings("gpt-5"),
+        &prompt(),
+        &codex_otel::OtelEventManager::disabled(),
+    )
+    .await;
     assert!(
         matches!(&result, Err(CodexErr::EnvVar(e)) if e.var == "CODEX_CLIENT_TEST_SURELY_UNSET_KEY"),
         "{:?}",
@@ -352,7 +392,14 @@ async fn connection_refused_is_transport_error() {
         WireApi::Responses,
         1,
     );
-    let result = stream_from_provider(&http, &provider, &settings("gpt-5"), &prompt()).await;
+    let result = stream_from_provider(
+        &http,
+        &provider,
+        &settings("gpt-5"),
+        &prompt(),
+        &codex_otel::OtelEventManager::disabled(),
+    )
+    .await;
     assert!(
         matches!(result, Err(CodexErr::Transport(_))),
         "{:?}",
@@ -371,9 +418,15 @@ async fn chat_provider_request_and_stream() {
     )]);
     let http = reqwest::Client::new();
     let provider = provider(&server.base_url, WireApi::Chat, 0);
-    let stream = stream_from_provider(&http, &provider, &settings("gpt-oss:20b"), &prompt())
-        .await
-        .unwrap();
+    let stream = stream_from_provider(
+        &http,
+        &provider,
+        &settings("gpt-oss:20b"),
+        &prompt(),
+        &codex_otel::OtelEventManager::disabled(),
+    )
+    .await
+    .unwrap();
     let events: Vec<ResponseEvent> = collect(stream)
         .await
         .into_iter()
@@ -407,7 +460,14 @@ async fn chat_provider_rejects_output_schema() {
         output_schema: Some(json!({"type": "object"})),
         ..prompt()
     };
-    let result = stream_from_provider(&http, &provider, &settings("m"), &prompt).await;
+    let result = stream_from_provider(
+        &http,
+        &provider,
+        &settings("m"),
+        &prompt,
+        &codex_otel::OtelEventManager::disabled(),
+    )
+    .await;
     assert!(
         matches!(&result, Err(CodexErr::Unsupported(m)) if m.contains("wire_api = \"responses\"")),
         "{:?}",

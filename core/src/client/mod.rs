@@ -10,6 +10,7 @@ mod sse;
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::task::Context;
 use std::task::Poll;
 use std::time::Duration;
@@ -101,15 +102,15 @@ impl Stream for ResponseStream {
     }
 }
 
-/// Sends sampling requests for one conversation. Cheap to share behind an `Arc`; the HTTP client
-/// (and its connection pool) is built once.
+/// Sends sampling requests for one conversation. Cheap to create and clone: the HTTP clients (and
+/// their connection pools) are shared by the whole process and built on first use.
 #[derive(Debug, Clone)]
 pub struct ModelClient {
-    http: reqwest::Client,
     config: Arc<Config>,
     conversation_id: ConversationId,
     effort: Option<ReasoningEffort>,
     summary: ReasoningSummary,
+    otel: codex_otel::OtelEventManager,
 }
 
 impl ModelClient {
@@ -119,20 +120,23 @@ impl ModelClient {
         effort: Option<ReasoningEffort>,
         summary: ReasoningSummary,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .build()
-            .unwrap_or_else(|err| {
-                tracing::warn!(error = %err, "custom HTTP client setup failed; using defaults");
-                reqwest::Client::new()
-            });
         Self {
-            http,
             config,
             conversation_id,
             effort,
             summary,
+            otel: codex_otel::OtelEventManager::disabled(),
         }
+    }
+
+    /// Reports every HTTP attempt (`codex.api_request`) to `otel`.
+    pub fn with_otel(mut self, otel: codex_otel::OtelEventManager) -> Self {
+        self.otel = otel;
+        self
+    }
+
+    pub fn otel(&self) -> &codex_otel::OtelEventManager {
+        &self.otel
     }
 
     pub fn model(&self) -> &str {
@@ -171,8 +175,40 @@ impl ModelClient {
             verbosity: self.config.model_verbosity,
             conversation_id: self.conversation_id,
         };
-        stream_from_provider(&self.http, self.provider(), &settings, prompt).await
+        let needs_tls = self
+            .provider()
+            .endpoint_url("")
+            .to_ascii_lowercase()
+            .starts_with("https:");
+        let http = shared_http_client(needs_tls)?;
+        stream_from_provider(&http, self.provider(), &settings, prompt, &self.otel).await
     }
+}
+
+/// The process's HTTP client for plain-HTTP or for HTTPS providers, built once.
+///
+/// Loading the system's CA certificates is most of a short run's start-up cost, so a client for
+/// plain-HTTP providers (local servers) skips it; an HTTPS client is only built when one is used.
+fn shared_http_client(needs_tls: bool) -> Result<reqwest::Client> {
+    static PLAIN: OnceLock<std::result::Result<reqwest::Client, String>> = OnceLock::new();
+    static TLS: OnceLock<std::result::Result<reqwest::Client, String>> = OnceLock::new();
+    let cell = if needs_tls { &TLS } else { &PLAIN };
+    cell.get_or_init(|| {
+        let builder = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT);
+        let builder = if needs_tls {
+            builder
+        } else {
+            builder.tls_certs_only(Vec::new())
+        };
+        builder.build().map_err(|err| {
+            format!(
+                "cannot set up HTTP{}: {err}",
+                if needs_tls { "S" } else { "" }
+            )
+        })
+    })
+    .clone()
+    .map_err(CodexErr::Transport)
 }
 
 /// [`ModelClient::stream`] without the `Config`: everything a request depends on is explicit.
@@ -181,6 +217,7 @@ async fn stream_from_provider(
     provider: &ModelProviderInfo,
     settings: &responses::RequestSettings<'_>,
     prompt: &Prompt,
+    otel: &codex_otel::OtelEventManager,
 ) -> Result<ResponseStream> {
     let wire_api = provider.wire_api;
     let (url, body) = match wire_api {
@@ -208,7 +245,7 @@ async fn stream_from_provider(
     let body = Bytes::from(body);
     tracing::trace!(url, body = %String::from_utf8_lossy(&body), "model request");
 
-    let response = retry::send_with_retries(provider.request_max_retries(), || {
+    let response = retry::send_with_retries(provider.request_max_retries(), otel, || {
         http.post(&url).headers(headers.clone()).body(body.clone())
     })
     .await?;

@@ -122,6 +122,7 @@ pub(crate) fn classify_failure(status: StatusCode, body: &str) -> FailedResponse
 /// 5xx and transport failures. Returns the successful response with its body still unread.
 pub(crate) async fn send_with_retries<F>(
     max_retries: u64,
+    otel: &codex_otel::OtelEventManager,
     mut build: F,
 ) -> Result<reqwest::Response>
 where
@@ -131,7 +132,33 @@ where
     loop {
         attempt += 1;
         let can_retry = attempt <= max_retries;
-        match build().send().await {
+        let started = std::time::Instant::now();
+        let sent = build().send().await;
+        match &sent {
+            Ok(response) => {
+                let cf_ray = response
+                    .headers()
+                    .get("cf-ray")
+                    .and_then(|v| v.to_str().ok());
+                let status = response.status();
+                let error = (!status.is_success()).then(|| status.to_string());
+                otel.api_request(
+                    attempt,
+                    Some(status.as_u16()),
+                    error.as_deref(),
+                    started.elapsed(),
+                    cf_ray,
+                );
+            }
+            Err(err) => otel.api_request(
+                attempt,
+                None,
+                Some(&transport_message(err)),
+                started.elapsed(),
+                None,
+            ),
+        }
+        match sent {
             Ok(response) if response.status().is_success() => return Ok(response),
             Ok(response) => {
                 let status = response.status();

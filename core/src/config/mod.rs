@@ -68,12 +68,18 @@ pub struct Config {
     /// Program (argv) run with a JSON argument when a turn completes.
     pub notify: Option<Vec<String>>,
     pub hide_agent_reasoning: bool,
+    /// Model for review threads (`/review`, `codex exec review`); the session model when unset.
+    pub review_model: Option<String>,
     pub show_raw_agent_reasoning: bool,
     /// Replaces the built-in system prompt when set.
     pub base_instructions: Option<String>,
     /// Instructions from `$CODEX_HOME/AGENTS.md` (project docs are added per session).
     pub user_instructions: Option<String>,
     pub active_profile: Option<String>,
+    /// `[mcp_servers.<name>]`: MCP servers whose tools the agent may call.
+    pub mcp_servers: std::collections::BTreeMap<String, codex_mcp_client::McpServerConfig>,
+    /// `[otel]`: telemetry export (off by default).
+    pub otel: codex_otel::OtelSettings,
     /// Non-fatal problems found while loading (unknown keys and the like), one line each.
     pub warnings: Vec<String>,
 }
@@ -248,6 +254,10 @@ fn resolve(
         },
     };
     let user_instructions = read_user_instructions(&codex_home.join(USER_INSTRUCTIONS_FILE))?;
+    let otel = toml
+        .otel
+        .unwrap_or_default()
+        .with_paths_relative_to(&codex_home);
 
     Ok(Config {
         model,
@@ -276,12 +286,15 @@ fn resolve(
             .unwrap_or_default(),
         notify: toml.notify.filter(|argv| !argv.is_empty()),
         hide_agent_reasoning: toml.hide_agent_reasoning.unwrap_or(false),
+        review_model: toml.review_model.clone(),
         show_raw_agent_reasoning: show_raw_agent_reasoning
             .or(toml.show_raw_agent_reasoning)
             .unwrap_or(false),
         base_instructions,
         user_instructions,
         active_profile: None,
+        mcp_servers: toml.mcp_servers,
+        otel,
         warnings: Vec::new(),
     })
 }

@@ -40,16 +40,13 @@ pub(super) const ACCEPTED_UNUSED_KEYS: &[&str] = &[
     "include_plan_tool",
     "include_view_image_tool",
     "instructions",
-    "mcp_servers",
     "model_family",
     "model_reasoning_summary_format",
     "notice",
-    "otel",
     "preferred_auth_method",
     "project_doc_fallback_filenames",
     "projects",
     "responses_originator_header_internal_override",
-    "review_model",
     "shell_environment_policy.experimental_use_profile",
     "tools",
     "tools_view_image",
@@ -102,9 +99,13 @@ pub(super) struct ConfigToml {
     pub shell_environment_policy: Option<ShellEnvironmentPolicyToml>,
     pub notify: Option<Vec<String>>,
     pub hide_agent_reasoning: Option<bool>,
+    pub review_model: Option<String>,
     pub show_raw_agent_reasoning: Option<bool>,
     pub base_instructions: Option<String>,
     pub experimental_instructions_file: Option<PathBuf>,
+    #[serde(deserialize_with = "codex_mcp_client::config::deserialize_servers")]
+    pub mcp_servers: BTreeMap<String, codex_mcp_client::McpServerConfig>,
+    pub otel: Option<codex_otel::OtelSettings>,
 }
 
 /// `[sandbox_workspace_write]`: only used when `sandbox_mode = "workspace-write"`.

@@ -12,6 +12,8 @@ use crate::apply_patch::verify_patch;
 use crate::safety::SafetyCheck;
 use crate::safety::assess_patch_safety;
 use crate::safety::normalize;
+use crate::tools::spec::APPLY_PATCH;
+use codex_otel::ToolDecisionSource;
 
 pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, patch: &str) -> ToolOutput {
     let action = match verify_patch(patch, &inv.ctx.cwd) {
@@ -27,13 +29,23 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, patch: &str) -> 
         &inv.sess.approved_patch_paths(),
     );
     let changes = action.file_changes();
+    let otel = inv.ctx.client.otel();
     let auto_approved = match check {
-        SafetyCheck::AutoApprove { .. } => true,
+        SafetyCheck::AutoApprove { .. } => {
+            otel.tool_decision(
+                APPLY_PATCH,
+                call_id,
+                ReviewDecision::Approved,
+                ToolDecisionSource::Config,
+            );
+            true
+        }
         SafetyCheck::AskUser { reason } => {
             let decision = inv
                 .sess
                 .request_patch_approval(&inv.sub_id, call_id, changes.clone(), reason)
                 .await;
+            otel.tool_decision(APPLY_PATCH, call_id, decision, ToolDecisionSource::User);
             match decision {
                 ReviewDecision::Approved => false,
                 ReviewDecision::ApprovedForSession => {
@@ -47,6 +59,12 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, patch: &str) -> 
             }
         }
         SafetyCheck::Reject { reason } => {
+            otel.tool_decision(
+                APPLY_PATCH,
+                call_id,
+                ReviewDecision::Denied,
+                ToolDecisionSource::Config,
+            );
             return ToolOutput::failure(format!("patch rejected: {reason}"));
         }
     };

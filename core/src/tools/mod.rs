@@ -212,7 +212,32 @@ pub(crate) async fn dispatch(inv: ToolInvocation, call: ToolCall) -> ResponseIte
 }
 
 async fn run_call(inv: ToolInvocation, call: ToolCall) -> ResponseItem {
-    let output = match (&call.name[..], &call.payload) {
+    let started = std::time::Instant::now();
+    let output = handle_call(&inv, &call).await;
+    let arguments = match &call.payload {
+        ToolPayload::Function { arguments } => arguments.clone(),
+        ToolPayload::Custom { input } => input.clone(),
+        ToolPayload::LocalShell { params } => serde_json::json!({
+            "command": params.command,
+            "workdir": params.workdir,
+            "timeout_ms": params.timeout_ms,
+        })
+        .to_string(),
+    };
+    inv.ctx.client.otel().tool_result(
+        &call.name,
+        &call.call_id,
+        &arguments,
+        started.elapsed(),
+        output.success,
+        &output.content,
+    );
+    call.output_item(output)
+}
+
+async fn handle_call(inv: &ToolInvocation, call: &ToolCall) -> ToolOutput {
+    let inv = inv.clone();
+    match (&call.name[..], &call.payload) {
         (spec::SHELL, ToolPayload::LocalShell { params }) => {
             shell::handle(&inv, &call.call_id, params.clone()).await
         }
@@ -240,8 +265,7 @@ async fn run_call(inv: ToolInvocation, call: ToolCall) -> ResponseItem {
             view_image::handle(&inv, arguments)
         }
         (name, _) => ToolOutput::failure(format!("unsupported call: {name}")),
-    };
-    call.output_item(output)
+    }
 }
 
 fn parse_arguments<T: serde::de::DeserializeOwned>(arguments: &str) -> Result<T, ToolOutput> {

@@ -20,6 +20,8 @@ use crate::exec::ExecParams;
 use crate::safety::SafetyCheck;
 use crate::safety::assess_command_safety;
 use crate::sandbox;
+use crate::tools::spec::SHELL;
+use codex_otel::ToolDecisionSource;
 
 pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, params: ShellParams) -> ToolOutput {
     if params.command.is_empty() {
@@ -42,13 +44,23 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, params: ShellPar
         &inv.sess.approved_commands(),
         escalation.as_deref(),
     );
+    let otel = inv.ctx.client.otel();
     let sandboxed = match check {
-        SafetyCheck::AutoApprove { sandboxed } => sandboxed,
+        SafetyCheck::AutoApprove { sandboxed } => {
+            otel.tool_decision(
+                SHELL,
+                call_id,
+                ReviewDecision::Approved,
+                ToolDecisionSource::Config,
+            );
+            sandboxed
+        }
         SafetyCheck::AskUser { reason } => {
             let decision = inv
                 .sess
                 .request_command_approval(&inv.sub_id, call_id, &params.command, &cwd, reason)
                 .await;
+            otel.tool_decision(SHELL, call_id, decision, ToolDecisionSource::User);
             match decision {
                 ReviewDecision::Approved => {}
                 ReviewDecision::ApprovedForSession => {
@@ -63,6 +75,12 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, params: ShellPar
             false
         }
         SafetyCheck::Reject { reason } => {
+            otel.tool_decision(
+                SHELL,
+                call_id,
+                ReviewDecision::Denied,
+                ToolDecisionSource::Config,
+            );
             return ToolOutput::failure(format!("exec command rejected: {reason}"));
         }
     };
@@ -88,6 +106,7 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, params: ShellPar
                 Some("command failed in the sandbox; retry without it?".to_string()),
             )
             .await;
+        otel.tool_decision(SHELL, call_id, decision, ToolDecisionSource::User);
         match decision {
             ReviewDecision::Approved | ReviewDecision::ApprovedForSession => {
                 if decision == ReviewDecision::ApprovedForSession {

@@ -6,8 +6,10 @@
 //! - [`TestHome`]: a temporary `CODEX_HOME` whose config points at the mock server.
 //! - [`wait_for_event`]: read engine events until one matches, with a timeout.
 //! - [`codex_bin`]: the path of the `codex` binary under test.
+//! - [`otlp::OtlpReceiver`]: an OTLP logs receiver (gRPC and HTTP, protobuf and JSON).
 
 pub mod agent;
+pub mod otlp;
 pub mod sse;
 
 use std::collections::HashMap;
