@@ -11,6 +11,9 @@ use std::sync::MutexGuard;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 
+use codex_mcp_client::McpConnectionManager;
+use codex_mcp_client::McpEvent;
+use codex_mcp_client::McpManagerOptions;
 use codex_otel::ConversationMetadata;
 use codex_otel::ConversationStarts;
 use codex_otel::OtelEventManager;
@@ -22,6 +25,7 @@ use codex_protocol::models::InputItem;
 use codex_protocol::models::ResponseItem;
 use codex_protocol::protocol::ApplyPatchApprovalRequestEvent;
 use codex_protocol::protocol::AskForApproval;
+use codex_protocol::protocol::BackgroundEventEvent;
 use codex_protocol::protocol::Event;
 use codex_protocol::protocol::EventMsg;
 use codex_protocol::protocol::ExecApprovalRequestEvent;
@@ -212,6 +216,18 @@ impl Codex {
             None,
         );
         let rollout_path = rollout.path().to_path_buf();
+        // MCP servers start in the background; the first request waits only for their startup
+        // timeouts, and a server that fails is reported, never fatal.
+        let (tx_mcp, rx_mcp) = mpsc::unbounded_channel();
+        let (mcp, mcp_errors) = McpConnectionManager::start_with(
+            &config.mcp_servers,
+            &config.cwd,
+            McpManagerOptions {
+                events: Some(tx_mcp),
+                codex_home: Some(config.codex_home.clone()),
+                ..Default::default()
+            },
+        );
         let session = Arc::new(Session {
             conversation_id,
             config: Arc::clone(&config),
@@ -221,6 +237,8 @@ impl Codex {
             rollout,
             otel: otel.clone(),
             otel_provider,
+            mcp,
+            mcp_startup_awaited: tokio::sync::OnceCell::new(),
         });
         otel.conversation_starts(&ConversationStarts {
             provider_name: config.model_provider.name.clone(),
@@ -265,6 +283,15 @@ impl Codex {
                 rollout_path,
             }),
         );
+        for error in mcp_errors {
+            session.send_event(
+                INITIAL_SUBMIT_ID,
+                EventMsg::BackgroundEvent(BackgroundEventEvent {
+                    message: error.to_string(),
+                }),
+            );
+        }
+        tokio::spawn(forward_mcp_events(Arc::downgrade(&session), rx_mcp));
         tokio::spawn(submission_loop(session, Arc::new(context), rx_sub));
 
         let first = rx_event
@@ -444,6 +471,9 @@ pub(crate) struct Session {
     /// Telemetry for this conversation (a no-op unless `[otel]` exports somewhere).
     pub(crate) otel: OtelEventManager,
     otel_provider: Arc<OtelProvider>,
+    /// The configured MCP servers and their tools.
+    pub(crate) mcp: McpConnectionManager,
+    mcp_startup_awaited: tokio::sync::OnceCell<()>,
 }
 
 #[derive(Default)]
@@ -585,6 +615,29 @@ impl Session {
                 _ => None,
             })
             .collect();
+    }
+
+    /// The MCP tools to offer the model, in name order. The first call waits (at most the longest
+    /// startup timeout) for servers still starting; later calls never wait.
+    pub(crate) async fn mcp_tools(&self) -> Vec<codex_mcp_client::McpToolInfo> {
+        if self.config.mcp_servers.is_empty() {
+            return Vec::new();
+        }
+        self.mcp_startup_awaited
+            .get_or_init(|| async {
+                let longest = self
+                    .config
+                    .mcp_servers
+                    .values()
+                    .map(|server| server.startup_timeout_or_default())
+                    .max()
+                    .unwrap_or_default();
+                self.mcp
+                    .wait_ready(tokio::time::Instant::now() + longest)
+                    .await;
+            })
+            .await;
+        self.mcp.tools()
     }
 
     /// Records the settings a sampling request is about to run with.
@@ -962,6 +1015,7 @@ async fn submission_loop(
                     .await;
                 session.sync_rollout(&sub_id).await;
                 session.rollout.shutdown().await;
+                session.mcp.shutdown().await;
                 // Flushing telemetry waits on the network (bounded); keep it off the workers.
                 let provider = Arc::clone(&session.otel_provider);
                 let _ = tokio::task::spawn_blocking(move || provider.shutdown()).await;
@@ -970,6 +1024,34 @@ async fn submission_loop(
             }
             other => tracing::warn!(sub_id, op = ?other, "unsupported op ignored"),
         }
+    }
+}
+
+/// Tells the user about MCP servers that failed to start or crashed (once each); the session goes
+/// on without them.
+async fn forward_mcp_events(
+    session: std::sync::Weak<Session>,
+    mut rx: mpsc::UnboundedReceiver<McpEvent>,
+) {
+    while let Some(event) = rx.recv().await {
+        let Some(session) = session.upgrade() else {
+            return;
+        };
+        let message = match event {
+            McpEvent::StartFailed { server, error } => {
+                format!("MCP server `{server}` failed to start: {error}")
+            }
+            McpEvent::Exited { server, error } => {
+                format!("MCP server `{server}` stopped: {error}; it restarts on next use")
+            }
+            McpEvent::Ready { .. } | McpEvent::Restarted { .. } | McpEvent::ToolsChanged { .. } => {
+                continue;
+            }
+        };
+        session.send_event(
+            INITIAL_SUBMIT_ID,
+            EventMsg::BackgroundEvent(BackgroundEventEvent { message }),
+        );
     }
 }
 

@@ -266,6 +266,11 @@ impl TaskState {
         }
     }
 
+    /// Review threads get only the read-oriented tools of their context, not MCP tools.
+    fn allows_mcp_tools(&self) -> bool {
+        matches!(self.history, TaskHistory::Session)
+    }
+
     /// Before a request: every call gets an output, and the session file notes the settings.
     fn prepare_request(&self, sess: &Session, ctx: &TurnContext) {
         match &self.history {
@@ -326,9 +331,13 @@ async fn run_turn(
             return Err(CodexErr::Interrupted);
         }
         task.prepare_request(sess, ctx);
+        let mut tools = ctx.tools.clone();
+        if task.allows_mcp_tools() {
+            tools.extend(sess.mcp_tools().await.iter().map(tools::mcp_tool_spec));
+        }
         let prompt = Prompt {
             input: task.snapshot(sess),
-            tools: ctx.tools.clone(),
+            tools,
             parallel_tool_calls: false,
             base_instructions_override: None,
             output_schema: ctx.final_output_json_schema.clone(),

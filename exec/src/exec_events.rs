@@ -91,6 +91,8 @@ pub enum ThreadItemDetails {
     CommandExecution(CommandExecutionItem),
     /// Files changed by one patch; only ever completed.
     FileChange(FileChangeItem),
+    /// A call to a tool of an MCP server: started when sent, completed with its result.
+    McpToolCall(McpToolCallItem),
     WebSearch(WebSearchItem),
     /// The agent's plan: started on the first plan, updated per change, completed at turn end.
     TodoList(TodoListItem),
@@ -125,6 +127,39 @@ pub struct CommandExecutionItem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CommandExecutionStatus {
+    InProgress,
+    Completed,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpToolCallItem {
+    pub server: String,
+    pub tool: String,
+    /// The arguments the model passed (`null` when none).
+    pub arguments: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<McpToolCallItemResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<McpToolCallItemError>,
+    pub status: McpToolCallStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpToolCallItemResult {
+    pub content: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured_content: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McpToolCallItemError {
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum McpToolCallStatus {
     InProgress,
     Completed,
     Failed,

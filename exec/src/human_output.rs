@@ -310,6 +310,35 @@ impl<E: Write + Send, O: Write + Send> EventProcessor for HumanEventProcessor<E,
                 self.running_commands.insert(ev.call_id, command);
             }
             EventMsg::ExecCommandEnd(ev) => self.print_exec_end(&ev),
+            EventMsg::McpToolCallBegin(ev) => {
+                let label = self.style.magenta_bold("tool");
+                let arguments = ev
+                    .invocation
+                    .arguments
+                    .as_ref()
+                    .map(|a| a.to_string())
+                    .unwrap_or_default();
+                let call = self.style.bold(&format!(
+                    "{}.{}({arguments})",
+                    ev.invocation.server, ev.invocation.tool
+                ));
+                self.line("");
+                self.line(format!("{label} {call}"));
+            }
+            EventMsg::McpToolCallEnd(ev) => {
+                let name = format!("{}.{}", ev.invocation.server, ev.invocation.tool);
+                let ms = ev.duration.as_millis();
+                let text = match (&ev.result, ev.is_success()) {
+                    (Ok(_), true) => self.style.dim(&format!("{name} succeeded in {ms}ms")),
+                    (Ok(_), false) => self
+                        .style
+                        .red_bold(&format!("{name} reported an error in {ms}ms")),
+                    (Err(message), _) => self
+                        .style
+                        .red_bold(&format!("{name} failed in {ms}ms: {message}")),
+                };
+                self.line(text);
+            }
             EventMsg::PatchApplyBegin(ev) => self.print_patch_begin(&ev),
             EventMsg::PatchApplyEnd(ev) => {
                 let status = if ev.success {

@@ -24,6 +24,10 @@ use crate::exec_events::ErrorItem;
 use crate::exec_events::FileChangeItem;
 use crate::exec_events::FileUpdateChange;
 use crate::exec_events::ItemEvent;
+use crate::exec_events::McpToolCallItem;
+use crate::exec_events::McpToolCallItemError;
+use crate::exec_events::McpToolCallItemResult;
+use crate::exec_events::McpToolCallStatus;
 use crate::exec_events::PatchApplyStatus;
 use crate::exec_events::PatchChangeKind;
 use crate::exec_events::ReasoningItem;
@@ -171,6 +175,54 @@ impl ThreadEventMapper {
                         CommandExecutionStatus::Completed
                     } else {
                         CommandExecutionStatus::Failed
+                    };
+                }
+                vec![ThreadEvent::ItemCompleted(ItemEvent { item })]
+            }
+            EventMsg::McpToolCallBegin(ev) => {
+                let item = self.new_item(ThreadItemDetails::McpToolCall(McpToolCallItem {
+                    server: ev.invocation.server.clone(),
+                    tool: ev.invocation.tool.clone(),
+                    arguments: ev
+                        .invocation
+                        .arguments
+                        .clone()
+                        .unwrap_or(serde_json::Value::Null),
+                    result: None,
+                    error: None,
+                    status: McpToolCallStatus::InProgress,
+                }));
+                self.running_commands
+                    .insert(ev.call_id.clone(), item.clone());
+                vec![ThreadEvent::ItemStarted(ItemEvent { item })]
+            }
+            EventMsg::McpToolCallEnd(ev) => {
+                let Some(mut item) = self.running_commands.remove(&ev.call_id) else {
+                    return Vec::new();
+                };
+                if let ThreadItemDetails::McpToolCall(call) = &mut item.details {
+                    let success = ev.is_success();
+                    match &ev.result {
+                        Ok(result) => {
+                            call.result = Some(McpToolCallItemResult {
+                                content: result
+                                    .get("content")
+                                    .and_then(serde_json::Value::as_array)
+                                    .cloned()
+                                    .unwrap_or_default(),
+                                structured_content: result.get("structuredContent").cloned(),
+                            });
+                        }
+                        Err(message) => {
+                            call.error = Some(McpToolCallItemError {
+                                message: message.clone(),
+                            });
+                        }
+                    }
+                    call.status = if success {
+                        McpToolCallStatus::Completed
+                    } else {
+                        McpToolCallStatus::Failed
                     };
                 }
                 vec![ThreadEvent::ItemCompleted(ItemEvent { item })]

@@ -327,6 +327,8 @@ pub enum EventMsg {
     AgentReasoningSectionBreak(AgentReasoningSectionBreakEvent),
     SessionConfigured(SessionConfiguredEvent),
     WebSearchBegin(WebSearchBeginEvent),
+    McpToolCallBegin(McpToolCallBeginEvent),
+    McpToolCallEnd(McpToolCallEndEvent),
     WebSearchEnd(WebSearchEndEvent),
     ExecCommandBegin(ExecCommandBeginEvent),
     ExecCommandOutputDelta(ExecCommandOutputDeltaEvent),
@@ -492,6 +494,44 @@ pub struct SessionConfiguredEvent {
     pub initial_messages: Option<Vec<EventMsg>>,
     /// Where the session is recorded; empty while sessions are kept in memory only.
     pub rollout_path: PathBuf,
+}
+
+/// Which MCP tool a call went to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpInvocation {
+    pub server: String,
+    pub tool: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpToolCallBeginEvent {
+    pub call_id: String,
+    pub invocation: McpInvocation,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpToolCallEndEvent {
+    pub call_id: String,
+    pub invocation: McpInvocation,
+    pub duration: Duration,
+    /// The server's `CallToolResult` (`content`, `structuredContent`, `isError`), or why the call
+    /// failed. Serialised like Codex CLI's: `{"Ok": {...}}` or `{"Err": "..."}`.
+    pub result: Result<serde_json::Value, String>,
+}
+
+impl McpToolCallEndEvent {
+    /// Whether the call reached the server and the server did not report an error.
+    pub fn is_success(&self) -> bool {
+        match &self.result {
+            Ok(result) => {
+                result.get("isError").and_then(serde_json::Value::as_bool) != Some(true)
+                    && result.get("is_error").and_then(serde_json::Value::as_bool) != Some(true)
+            }
+            Err(_) => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

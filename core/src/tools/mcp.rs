@@ -1,0 +1,113 @@
+//! Calls to tools of MCP servers (`<server>__<tool>`): approval, begin/end events, the result as
+//! the function output.
+
+use std::time::Instant;
+
+use codex_mcp_client::McpToolInfo;
+use codex_otel::ToolDecisionSource;
+use codex_protocol::protocol::AskForApproval;
+use codex_protocol::protocol::EventMsg;
+use codex_protocol::protocol::McpInvocation;
+use codex_protocol::protocol::McpToolCallBeginEvent;
+use codex_protocol::protocol::McpToolCallEndEvent;
+use codex_protocol::protocol::ReviewDecision;
+use serde_json::Value;
+
+use super::ToolInvocation;
+use super::ToolOutput;
+
+pub(super) async fn handle(
+    inv: &ToolInvocation,
+    call_id: &str,
+    tool: &McpToolInfo,
+    arguments: &str,
+) -> ToolOutput {
+    let arguments: Option<Value> = if arguments.trim().is_empty() {
+        None
+    } else {
+        match serde_json::from_str(arguments) {
+            Ok(value) => Some(value),
+            Err(err) => {
+                return ToolOutput::failure(format!("failed to parse function arguments: {err}"));
+            }
+        }
+    };
+    let otel = inv.ctx.client.otel();
+    // Servers are not trusted on their read-only hint beyond skipping the question under
+    // `untrusted`; every other policy lets MCP tools run, as Codex CLI does.
+    if inv.ctx.approval_policy == AskForApproval::UnlessTrusted && !tool.read_only_hint {
+        let mut command = vec!["mcp".to_string(), format!("{}.{}", tool.server, tool.tool)];
+        if let Some(args) = &arguments {
+            command.push(args.to_string());
+        }
+        let decision = inv
+            .sess
+            .request_command_approval(
+                &inv.sub_id,
+                call_id,
+                &command,
+                &inv.ctx.cwd,
+                Some(format!(
+                    "MCP tool `{}` of server `{}`",
+                    tool.tool, tool.server
+                )),
+            )
+            .await;
+        otel.tool_decision(
+            &tool.qualified_name,
+            call_id,
+            decision,
+            ToolDecisionSource::User,
+        );
+        match decision {
+            ReviewDecision::Approved | ReviewDecision::ApprovedForSession => {}
+            ReviewDecision::Denied => return ToolOutput::failure("MCP tool call rejected by user"),
+            ReviewDecision::Abort => return super::abort_turn(inv).await,
+        }
+    } else {
+        otel.tool_decision(
+            &tool.qualified_name,
+            call_id,
+            ReviewDecision::Approved,
+            ToolDecisionSource::Config,
+        );
+    }
+
+    let invocation = McpInvocation {
+        server: tool.server.clone(),
+        tool: tool.tool.clone(),
+        arguments: arguments.clone(),
+    };
+    inv.sess.send_event(
+        &inv.sub_id,
+        EventMsg::McpToolCallBegin(McpToolCallBeginEvent {
+            call_id: call_id.to_string(),
+            invocation: invocation.clone(),
+        }),
+    );
+    let started = Instant::now();
+    let result = tokio::select! {
+        biased;
+        () = inv.cancel.cancelled() => return ToolOutput::failure(super::ABORTED_OUTPUT),
+        result = inv.sess.mcp.call_tool(&tool.server, &tool.tool, arguments, None) => result,
+    };
+    let output = match &result {
+        Ok(result) => {
+            let (content, success) = codex_mcp_client::to_function_output(result);
+            ToolOutput { content, success }
+        }
+        Err(err) => ToolOutput::failure(err.to_string()),
+    };
+    inv.sess.send_event(
+        &inv.sub_id,
+        EventMsg::McpToolCallEnd(McpToolCallEndEvent {
+            call_id: call_id.to_string(),
+            invocation,
+            duration: started.elapsed(),
+            result: result
+                .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+                .map_err(|e| e.to_string()),
+        }),
+    );
+    output
+}
