@@ -22,6 +22,10 @@ struct MultitoolCli {
     #[arg(long = "config", short = 'c', value_name = "key=value")]
     config_overrides: Vec<String>,
 
+    /// Without a subcommand, `codex [OPTIONS] [PROMPT]` opens the interactive UI.
+    #[command(flatten)]
+    interactive: codex_tui::Cli,
+
     #[command(subcommand)]
     subcommand: Option<Command>,
 }
@@ -31,6 +35,9 @@ enum Command {
     /// Run Codex non-interactively on one prompt.
     #[command(visible_alias = "e")]
     Exec(Box<codex_exec::Cli>),
+
+    /// Resume a previous interactive session (picker by default; `--last` or an id to skip it).
+    Resume(codex_tui::ResumeCli),
 
     /// Run a command under the sandbox the agent's commands get.
     #[command(visible_alias = "debug")]
@@ -56,12 +63,11 @@ pub fn main() -> ! {
         }
         Some(Command::Sandbox(sandbox_cli)) => sandbox::run(sandbox_cli, cli.config_overrides),
         Some(Command::Mcp(mcp_cli)) => mcp_cmd::run(mcp_cli, cli.config_overrides),
-        None => {
-            eprintln!(
-                "codex: the interactive UI is not available in this build; run `codex exec \"<prompt>\"` instead (see `codex --help`)."
-            );
-            2
+        Some(Command::Resume(resume_cli)) => {
+            let (interactive, overrides) = resume_cli.into_interactive(cli.config_overrides);
+            run_async(codex_tui::run_main(interactive, overrides))
         }
+        None => run_async(codex_tui::run_main(cli.interactive, cli.config_overrides)),
     };
     std::process::exit(code);
 }

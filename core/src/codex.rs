@@ -239,6 +239,7 @@ impl Codex {
             otel_provider,
             mcp,
             mcp_startup_awaited: tokio::sync::OnceCell::new(),
+            tx_sub: tx_sub.downgrade(),
         });
         otel.conversation_starts(&ConversationStarts {
             provider_name: config.model_provider.name.clone(),
@@ -474,6 +475,9 @@ pub(crate) struct Session {
     /// The configured MCP servers and their tools.
     pub(crate) mcp: McpConnectionManager,
     mcp_startup_awaited: tokio::sync::OnceCell<()>,
+    /// The session's own submission queue, for input that must start a task later. Weak, so the
+    /// session still ends when the front-end drops its handle.
+    tx_sub: mpsc::WeakSender<Submission>,
 }
 
 #[derive(Default)]
@@ -862,19 +866,39 @@ impl Session {
     }
 
     async fn on_task_finished(&self, sub_id: &str, last_agent_message: Option<String>) {
-        {
+        let leftover = {
             let mut active = lock(&self.active);
             match active.as_ref() {
-                Some(task) if task.sub_id == sub_id => *active = None,
+                Some(task) if task.sub_id == sub_id => {}
                 // Aborted meanwhile: the abort path reports the end of the task.
                 _ => return,
             }
-        }
+            *active = None;
+            // Input queued after the task last looked at its queue (under the same lock that
+            // `inject_input` takes, so none slips through): it starts the next task.
+            std::mem::take(&mut lock(&self.state).pending_input)
+        };
         self.sync_rollout(sub_id).await;
         self.send_event(
             sub_id,
             EventMsg::TaskComplete(TaskCompleteEvent { last_agent_message }),
         );
+        if !leftover.is_empty()
+            && let Some(tx_sub) = self.tx_sub.upgrade()
+        {
+            // Through the submission loop, like any input: it starts the next task.
+            let items = leftover.iter().flat_map(input_items_of).collect();
+            let _ = tx_sub
+                .send(Submission {
+                    id: sub_id.to_string(),
+                    op: Op::UserInput { items },
+                })
+                .await;
+        }
+    }
+
+    pub(crate) fn has_pending_input(&self) -> bool {
+        !lock(&self.state).pending_input.is_empty()
     }
 
     async fn abort_active_task(self: &Arc<Self>, reason: TurnAbortReason) {
@@ -1053,6 +1077,25 @@ async fn forward_mcp_events(
             EventMsg::BackgroundEvent(BackgroundEventEvent { message }),
         );
     }
+}
+
+/// The user input a queued message came from (text and images).
+fn input_items_of(item: &ResponseItem) -> Vec<InputItem> {
+    let ResponseItem::Message { content, .. } = item else {
+        return Vec::new();
+    };
+    content
+        .iter()
+        .map(|part| match part {
+            codex_protocol::models::ContentItem::InputImage { image_url } => InputItem::Image {
+                image_url: image_url.clone(),
+            },
+            codex_protocol::models::ContentItem::InputText { text }
+            | codex_protocol::models::ContentItem::OutputText { text } => {
+                InputItem::Text { text: text.clone() }
+            }
+        })
+        .collect()
 }
 
 /// Tells the model when the cwd or the policies changed since the last turn.

@@ -138,7 +138,8 @@ pub(crate) async fn run_task(
                     }
                     _ => compacted_since_sampling = false,
                 }
-                if !outcome.needs_follow_up {
+                // Input typed while the model answered is answered in this task too.
+                if !outcome.needs_follow_up && !sess.has_pending_input() {
                     return last_agent_message;
                 }
             }

@@ -13,3 +13,4 @@ mod retries;
 mod review;
 mod rollout_resume;
 mod sandbox;
+mod tui_pty;

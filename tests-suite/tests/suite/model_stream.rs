@@ -282,3 +282,41 @@ async fn agents_md_from_home_and_repo_lead_the_first_request() {
     assert!(second.starts_with("<environment_context>"), "{second}");
     assert!(second.contains("/sub</cwd>"), "{second}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_sent_while_the_final_answer_streams_is_answered_in_the_same_task() {
+    let server = MockModelServer::start().await;
+    server.push(MockResponse::sse_chunks(vec![
+        Chunk::Data(sse::body(&[sse::created("r1"), sse::text_delta("First")])),
+        Chunk::Pause(Duration::from_millis(300)),
+        Chunk::Data(sse::body(&[
+            sse::assistant_message("m1", "First answer"),
+            sse::completed("r1"),
+        ])),
+    ]));
+    server.push(MockResponse::sse(sse::answer("r2", &["Second answer"])));
+    let home = TestHome::with_mock(&server, "responses", "");
+    let codex = spawn(&home).await;
+    codex.submit(user_input("one")).await.unwrap();
+    wait_for_event(&codex, TIMEOUT, |e| {
+        matches!(e, EventMsg::AgentMessageDelta(_))
+    })
+    .await;
+    // The model is answering without calling a tool: no further request was planned.
+    codex.submit(user_input("two")).await.unwrap();
+    let events = collect_events_until(&codex, TIMEOUT, is_task_complete).await;
+    let EventMsg::TaskComplete(done) = events.last().unwrap() else {
+        unreachable!()
+    };
+    assert_eq!(done.last_agent_message.as_deref(), Some("Second answer"));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let texts: Vec<&str> = requests[1].body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|item| item["content"][0]["text"].as_str())
+        .filter(|t| !t.starts_with('<'))
+        .collect();
+    assert_eq!(texts, vec!["one", "First answer", "two"]);
+}

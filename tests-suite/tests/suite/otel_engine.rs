@@ -142,3 +142,100 @@ async fn a_collector_that_is_down_does_not_slow_exec() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_approval_is_reported_as_a_user_decision() {
+    use codex_protocol::protocol::EventMsg;
+    use codex_protocol::protocol::Op;
+    use codex_protocol::protocol::ReviewDecision;
+
+    let receiver = OtlpReceiver::start();
+    let server = MockModelServer::start().await;
+    server.push(MockResponse::sse(sse::body(&[
+        sse::created("r1"),
+        sse::function_call("call_1", "shell", r#"{"command":["touch","made.txt"]}"#),
+        sse::completed("r1"),
+    ])));
+    server.push(MockResponse::sse(sse::answer("r2", &["done"])));
+    let home = crate::support::TestHome::with_mock(
+        &server,
+        "responses",
+        &receiver.config_line(OtlpTransport::Grpc, true),
+    );
+    let codex = crate::support::agent::spawn_session(&home, &["approval_policy=untrusted"]).await;
+    codex
+        .submit(crate::support::agent::user_text("go"))
+        .await
+        .unwrap();
+    let request = crate::support::wait_for_event(&codex, Duration::from_secs(10), |e| {
+        matches!(e, EventMsg::ExecApprovalRequest(_))
+    })
+    .await;
+    let EventMsg::ExecApprovalRequest(request) = request else {
+        unreachable!()
+    };
+    codex
+        .submit(Op::ExecApproval {
+            id: request.call_id,
+            decision: ReviewDecision::ApprovedForSession,
+        })
+        .await
+        .unwrap();
+    crate::support::wait_for_event(&codex, Duration::from_secs(10), |e| {
+        matches!(e, EventMsg::TaskComplete(_))
+    })
+    .await;
+    let logs = receiver
+        .wait_for_async(Duration::from_secs(10), |logs| {
+            logs.iter().any(|l| l.name() == "codex.tool_result")
+        })
+        .await;
+    let decisions = named(&logs, "codex.tool_decision");
+    assert_eq!(decisions.len(), 1);
+    assert_eq!(decisions[0].str("decision"), "approved_for_session");
+    assert_eq!(decisions[0].str("source"), "user");
+    // log_user_prompt = true: the prompt itself is exported.
+    assert_eq!(named(&logs, "codex.user_prompt")[0].str("prompt"), "go");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_tool_calls_get_a_tool_result_too() {
+    let Some(peers) = super::mcp::peers() else {
+        return;
+    };
+    let receiver = OtlpReceiver::start();
+    let server = MockModelServer::start().await;
+    server.push(MockResponse::sse(sse::body(&[
+        sse::created("r1"),
+        sse::function_call("call_echo", "everything__echo", r#"{"message":"ping"}"#),
+        sse::completed("r1"),
+    ])));
+    server.push(MockResponse::sse(sse::answer("r2", &["done"])));
+    let home = git_home(&server);
+    home.write_config(&format!(
+        "{}\n[mcp_servers.everything]\ncommand = {:?}\nargs = [{:?}, \"stdio\"]\nstartup_timeout_sec = 30\n",
+        mock_config(
+            &server,
+            "responses",
+            &receiver.config_line(OtlpTransport::HttpJson, false)
+        ),
+        peers.node().display().to_string(),
+        peers.everything().display().to_string(),
+    ));
+    let out = run(&home, &["exec", "echo something"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let logs = receiver
+        .wait_for_async(Duration::from_secs(10), |logs| {
+            logs.iter().any(|l| l.name() == "codex.tool_result")
+        })
+        .await;
+    let results = named(&logs, "codex.tool_result");
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].str("tool_name"), "everything__echo");
+    assert_eq!(results[0].str("success"), "true");
+    assert!(
+        results[0].str("output").contains("Echo: ping"),
+        "{:?}",
+        results[0].str("output")
+    );
+}

@@ -1,0 +1,396 @@
+//! The event loop: terminal input, engine events and app messages in; frames out.
+//!
+//! The engine session runs in its own task and reaches the loop only as [`AppEvent::Codex`]
+//! messages, tagged with a generation so a session replaced by `/new` cannot draw into its
+//! successor. The first frame is drawn before the session has even started, so the composer is
+//! usable at once; what the user sends meanwhile waits in the op channel.
+
+use std::io;
+use std::io::Stdout;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use codex_core::Codex;
+use codex_core::CodexSpawnOk;
+use codex_core::Config;
+use codex_core::InitialHistory;
+use codex_protocol::ConversationId;
+use codex_protocol::protocol::Event;
+use codex_protocol::protocol::EventMsg;
+use codex_protocol::protocol::INITIAL_SUBMIT_ID;
+use codex_protocol::protocol::Op;
+use codex_protocol::protocol::TokenUsage;
+use codex_protocol::rollout::SessionSource;
+use crossterm::event::Event as TermEvent;
+use crossterm::event::EventStream;
+use crossterm::event::KeyEventKind;
+use futures::StreamExt;
+use ratatui::layout::Size;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::app_event::AppEvent;
+use crate::app_event::AppEventSender;
+use crate::bottom_pane::SPINNER_INTERVAL;
+use crate::chatwidget::ChatWidget;
+use crate::frame_requester::FrameRequester;
+use crate::history_cell::ErrorCell;
+use crate::history_cell::HistoryCell;
+use crate::history_cell::InfoCell;
+use crate::history_cell::transcript_rows;
+use crate::terminal::InlineTerminal;
+
+/// How long to wait for the engine to flush and confirm its shutdown when the user quits.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// What the UI leaves behind for the exit message.
+#[derive(Debug, Default)]
+pub struct AppExit {
+    pub token_usage: TokenUsage,
+    pub conversation_id: Option<ConversationId>,
+    /// Set when the session failed and the UI had to stop.
+    pub error: Option<String>,
+}
+
+pub struct App {
+    config: Config,
+    terminal: InlineTerminal<Stdout>,
+    tx: AppEventSender,
+    frame: FrameRequester,
+    chat: ChatWidget,
+    generation: u64,
+    pending_history: Vec<Box<dyn HistoryCell>>,
+    transcript_started: bool,
+    shutdown_deadline: Option<Instant>,
+    /// A backtrack waiting for the current session to finish writing its file.
+    pending_fork: Option<(PathBuf, usize, String)>,
+    error: Option<String>,
+    done: bool,
+}
+
+/// What a new session starts from.
+enum StartFrom {
+    History(InitialHistory),
+    /// The session recorded at `path`, cut before its `nth_from_end` user message.
+    Fork {
+        path: PathBuf,
+        nth_from_end: usize,
+    },
+}
+
+/// Starts a session in the background and returns the channel its ops go through.
+fn spawn_agent(
+    config: Config,
+    start: StartFrom,
+    generation: u64,
+    tx: AppEventSender,
+) -> mpsc::UnboundedSender<Op> {
+    let (op_tx, mut op_rx) = mpsc::unbounded_channel::<Op>();
+    tokio::spawn(async move {
+        let history = match start {
+            StartFrom::History(history) => Ok(history),
+            StartFrom::Fork { path, nth_from_end } => {
+                InitialHistory::fork_from(&path, nth_from_end)
+                    .await
+                    .map(|(history, _warnings)| history)
+            }
+        };
+        let spawned = match history {
+            Ok(history) => Codex::spawn_with_source(config, history, SessionSource::Cli).await,
+            Err(err) => Err(err),
+        };
+        let CodexSpawnOk {
+            codex,
+            session_configured,
+            ..
+        } = match spawned {
+            Ok(ok) => ok,
+            Err(err) => {
+                tx.send(AppEvent::CodexStopped {
+                    generation,
+                    message: format!("failed to start the session: {err}"),
+                });
+                return;
+            }
+        };
+        tx.send(AppEvent::Codex {
+            generation,
+            event: Event {
+                id: INITIAL_SUBMIT_ID.to_string(),
+                msg: EventMsg::SessionConfigured(session_configured),
+            },
+        });
+        let codex = Arc::new(codex);
+        let submitter = Arc::clone(&codex);
+        let forward = tokio::spawn(async move {
+            while let Some(op) = op_rx.recv().await {
+                if submitter.submit(op).await.is_err() {
+                    break;
+                }
+            }
+        });
+        loop {
+            match codex.next_event().await {
+                Ok(event) => {
+                    let finished = matches!(event.msg, EventMsg::ShutdownComplete);
+                    tx.send(AppEvent::Codex { generation, event });
+                    if finished {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    tx.send(AppEvent::CodexStopped {
+                        generation,
+                        message: format!("the session stopped: {err}"),
+                    });
+                    break;
+                }
+            }
+        }
+        forward.abort();
+    });
+    op_tx
+}
+
+impl App {
+    /// Runs the UI until the user quits; the terminal must already be in raw mode.
+    pub async fn run(
+        config: Config,
+        history: InitialHistory,
+        prompt: Option<String>,
+        warnings: Vec<String>,
+        terminal: InlineTerminal<Stdout>,
+    ) -> io::Result<AppExit> {
+        let (app_tx, mut app_rx) = mpsc::unbounded_channel();
+        let tx = AppEventSender::new(app_tx);
+        let frame = FrameRequester::new(tx.clone());
+        let op_tx = spawn_agent(config.clone(), StartFrom::History(history), 0, tx.clone());
+        let chat = ChatWidget::new(&config, tx.clone(), op_tx, frame.clone(), prompt);
+        for warning in warnings {
+            tx.insert_history(InfoCell::note(format!("warning: {warning}")));
+        }
+        let mut app = App {
+            config,
+            terminal,
+            tx,
+            frame,
+            chat,
+            generation: 0,
+            pending_history: Vec::new(),
+            transcript_started: false,
+            shutdown_deadline: None,
+            pending_fork: None,
+            error: None,
+            done: false,
+        };
+        app.draw()?;
+
+        let mut input = EventStream::new();
+        let mut sigterm = terminate_signal();
+        while !app.done {
+            let deadline = app
+                .shutdown_deadline
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                Some(event) = app_rx.recv() => app.handle_app_event(event)?,
+                input_event = input.next() => match input_event {
+                    Some(Ok(event)) => app.handle_terminal_event(event),
+                    Some(Err(_)) => {}
+                    // Input is gone (the terminal closed): nothing more can happen.
+                    None => app.request_exit(),
+                },
+                () = recv_signal(&mut sigterm) => app.request_exit(),
+                () = tokio::time::sleep_until(deadline), if app.shutdown_deadline.is_some() => {
+                    app.done = true;
+                }
+            }
+        }
+        // Whatever finished last still belongs in the transcript.
+        while let Ok(event) = app_rx.try_recv() {
+            if let AppEvent::InsertHistoryCell(cell) = event {
+                app.pending_history.push(cell);
+            }
+        }
+        app.draw()?;
+        app.terminal.clear_viewport()?;
+        Ok(AppExit {
+            token_usage: app.chat.token_usage(),
+            conversation_id: app.chat.conversation_id(),
+            error: app.error,
+        })
+    }
+
+    fn handle_terminal_event(&mut self, event: TermEvent) {
+        match event {
+            TermEvent::Key(key) if key.kind != KeyEventKind::Release => {
+                self.chat.handle_key_event(key)
+            }
+            TermEvent::Paste(text) => self.chat.handle_paste(&text),
+            TermEvent::Resize(width, height) => {
+                self.terminal.resize(Size::new(width, height));
+                self.frame.schedule_frame();
+            }
+            _ => {}
+        }
+    }
+
+    fn handle_app_event(&mut self, event: AppEvent) -> io::Result<()> {
+        match event {
+            AppEvent::Codex { generation, event } if generation == self.generation => {
+                let shut_down = matches!(event.msg, EventMsg::ShutdownComplete);
+                if shut_down && self.shutdown_deadline.is_some() {
+                    self.done = true;
+                } else if shut_down && let Some(fork) = self.pending_fork.take() {
+                    self.start_fork(fork);
+                    return Ok(());
+                }
+                self.chat.handle_codex_event(event);
+            }
+            AppEvent::CodexStopped {
+                generation,
+                message,
+            } if generation == self.generation => {
+                if let Some(fork) = self.pending_fork.take() {
+                    self.start_fork(fork);
+                    return Ok(());
+                }
+                if self.shutdown_deadline.is_none() {
+                    self.pending_history.push(Box::new(ErrorCell {
+                        message: message.clone(),
+                    }));
+                    self.error = Some(message);
+                }
+                self.done = true;
+            }
+            AppEvent::Codex { .. } | AppEvent::CodexStopped { .. } => {}
+            AppEvent::Draw => self.draw()?,
+            AppEvent::InsertHistoryCell(cell) => {
+                self.pending_history.push(cell);
+                self.frame.schedule_frame();
+            }
+            AppEvent::CodexOp(op) => self.chat.submit_op(op),
+            AppEvent::ExitRequest => self.request_exit(),
+            AppEvent::NewSession => self.new_session(),
+            AppEvent::Backtrack { nth_from_end, text } => match self.chat.rollout_path() {
+                Some(path) if self.pending_fork.is_none() => {
+                    // The fork reads the session file: let the session finish writing it.
+                    self.pending_fork = Some((path, nth_from_end, text));
+                    self.chat.submit_op(Op::Shutdown);
+                }
+                Some(_) => {}
+                None => self.pending_history.push(Box::new(ErrorCell {
+                    message: "this session is not recorded yet, so it cannot be forked".into(),
+                })),
+            },
+            AppEvent::UpdateModel { model, effort } => self.chat.set_model(model, effort),
+            AppEvent::UpdateApprovals {
+                approval_policy,
+                sandbox_policy,
+            } => self.chat.set_approvals(approval_policy, sandbox_policy),
+        }
+        Ok(())
+    }
+
+    /// Asks the engine to shut down (it flushes the session file) and ends once it confirms,
+    /// or after [`SHUTDOWN_GRACE`]. A second request ends at once.
+    fn request_exit(&mut self) {
+        if self.shutdown_deadline.is_some() {
+            self.done = true;
+            return;
+        }
+        self.chat.submit_op(Op::Shutdown);
+        self.shutdown_deadline = Some(Instant::now() + SHUTDOWN_GRACE);
+    }
+
+    fn new_session(&mut self) {
+        self.chat.submit_op(Op::Shutdown);
+        self.generation += 1;
+        let op_tx = spawn_agent(
+            self.config.clone(),
+            StartFrom::History(InitialHistory::New),
+            self.generation,
+            self.tx.clone(),
+        );
+        let draft = self.chat.composer_text().to_string();
+        self.chat = ChatWidget::new(
+            &self.config,
+            self.tx.clone(),
+            op_tx,
+            self.frame.clone(),
+            None,
+        );
+        self.chat.set_composer_text(&draft);
+        self.frame.schedule_frame();
+    }
+
+    fn start_fork(&mut self, (path, nth_from_end, text): (PathBuf, usize, String)) {
+        self.generation += 1;
+        let op_tx = spawn_agent(
+            self.config.clone(),
+            StartFrom::Fork { path, nth_from_end },
+            self.generation,
+            self.tx.clone(),
+        );
+        self.chat = ChatWidget::new(
+            &self.config,
+            self.tx.clone(),
+            op_tx,
+            self.frame.clone(),
+            None,
+        )
+        .for_fork();
+        self.chat.set_composer_text(&text);
+        self.frame.schedule_frame();
+    }
+
+    fn draw(&mut self) -> io::Result<()> {
+        let width = self.terminal.screen().width;
+        let mut rows = Vec::new();
+        for cell in self.pending_history.drain(..) {
+            rows.extend(transcript_rows(
+                cell.as_ref(),
+                width,
+                !self.transcript_started,
+            ));
+            self.transcript_started = true;
+        }
+        let height = self.chat.desired_height(width);
+        let now = std::time::Instant::now();
+        let chat = &self.chat;
+        self.terminal
+            .draw(&rows, height, |area, buf| chat.render(area, buf, now))?;
+        if self.chat.is_animating() {
+            self.frame.schedule_frame_in(SPINNER_INTERVAL);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+type TerminateSignal = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type TerminateSignal = ();
+
+#[cfg(unix)]
+fn terminate_signal() -> TerminateSignal {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok()
+}
+
+#[cfg(not(unix))]
+fn terminate_signal() -> TerminateSignal {}
+
+#[cfg(unix)]
+async fn recv_signal(signal: &mut TerminateSignal) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn recv_signal(_signal: &mut TerminateSignal) {
+    std::future::pending().await
+}

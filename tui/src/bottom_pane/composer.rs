@@ -1,0 +1,479 @@
+//! The composer: where the user types. Multi-line editing, history recall, large pastes kept
+//! out of the way behind a placeholder, and the slash-command popup.
+//!
+//! Typed text is only ever removed by the user (editing, Ctrl-C, or sending it); tasks ending,
+//! errors, modals and resizes leave it alone.
+
+use std::cell::Cell;
+
+use crossterm::event::KeyCode;
+use crossterm::event::KeyEvent;
+use crossterm::event::KeyModifiers;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::style::Stylize;
+use ratatui::text::Line;
+use ratatui::widgets::Widget;
+
+use super::command_popup::CommandPopup;
+use super::textarea::TextArea;
+use crate::slash_command::SlashCommand;
+
+/// Pastes longer than this many characters are shown as a placeholder.
+pub const LARGE_PASTE_CHARS: usize = 1000;
+/// Rows of text shown at most; longer text scrolls.
+const MAX_TEXT_ROWS: u16 = 10;
+/// Width of the `› ` prompt.
+const PROMPT_WIDTH: u16 = 2;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum InputResult {
+    Submitted(String),
+    Command(SlashCommand),
+    None,
+}
+
+#[derive(Debug, Default)]
+struct History {
+    entries: Vec<String>,
+    /// The entry shown, while browsing.
+    index: Option<usize>,
+}
+
+#[derive(Debug)]
+pub struct ChatComposer {
+    textarea: TextArea,
+    history: History,
+    /// Placeholders in the text and the pasted content each stands for.
+    pending_pastes: Vec<(String, String)>,
+    popup: Option<CommandPopup>,
+    /// The text for which the user closed the popup with Esc; it stays closed until the text
+    /// changes.
+    popup_dismissed_for: Option<String>,
+    placeholder: &'static str,
+    /// Text width at the last render, for moving the cursor between display rows.
+    last_width: Cell<u16>,
+}
+
+impl Default for ChatComposer {
+    fn default() -> Self {
+        Self {
+            textarea: TextArea::default(),
+            history: History::default(),
+            pending_pastes: Vec::new(),
+            popup: None,
+            popup_dismissed_for: None,
+            placeholder: "Ask Codex to do anything",
+            last_width: Cell::new(80),
+        }
+    }
+}
+
+impl ChatComposer {
+    pub fn text(&self) -> &str {
+        self.textarea.text()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.textarea.is_empty()
+    }
+
+    pub fn set_text(&mut self, text: &str) {
+        self.textarea.set_text(text);
+        self.sync_popup();
+    }
+
+    pub fn popup_visible(&self) -> bool {
+        self.popup.is_some()
+    }
+
+    /// Clears the text (Ctrl-C) and keeps it in the history so Up brings it back.
+    pub fn clear_to_history(&mut self) {
+        let text = self.expanded_text();
+        if !text.trim().is_empty() {
+            self.record(text);
+        }
+        self.textarea.clear();
+        self.pending_pastes.clear();
+        self.history.index = None;
+        self.sync_popup();
+    }
+
+    fn record(&mut self, text: String) {
+        if self.history.entries.last() != Some(&text) {
+            self.history.entries.push(text);
+        }
+    }
+
+    fn expanded_text(&self) -> String {
+        let mut text = self.textarea.text().to_string();
+        for (placeholder, content) in &self.pending_pastes {
+            if let Some(at) = text.find(placeholder.as_str()) {
+                text.replace_range(at..at + placeholder.len(), content);
+            }
+        }
+        text
+    }
+
+    pub fn handle_paste(&mut self, pasted: &str) {
+        let text = pasted.replace("\r\n", "\n").replace('\r', "\n");
+        let chars = text.chars().count();
+        if chars > LARGE_PASTE_CHARS {
+            let base = format!("[Pasted Content {chars} chars]");
+            let mut placeholder = base.clone();
+            let mut n = 2;
+            while self.pending_pastes.iter().any(|(p, _)| *p == placeholder) {
+                placeholder = format!("{base} #{n}");
+                n += 1;
+            }
+            self.textarea.insert_str(&placeholder);
+            self.pending_pastes.push((placeholder, text));
+        } else {
+            self.textarea.insert_str(&text);
+        }
+        self.history.index = None;
+        self.sync_popup();
+    }
+
+    pub fn handle_key_event(&mut self, key: KeyEvent) -> InputResult {
+        if self.popup.is_some()
+            && let Some(result) = self.handle_popup_key(key)
+        {
+            return result;
+        }
+        let width = self.last_width.get();
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        let shift = key.modifiers.contains(KeyModifiers::SHIFT);
+        match key.code {
+            KeyCode::Enter if shift || alt => self.textarea.insert_str("\n"),
+            KeyCode::Char('j') if ctrl => self.textarea.insert_str("\n"),
+            KeyCode::Enter => return self.submit(),
+            KeyCode::Up => {
+                if self.can_browse_history() && self.textarea.is_on_first_row(width) {
+                    self.history_older();
+                } else {
+                    self.textarea.move_up(width);
+                }
+                return InputResult::None;
+            }
+            KeyCode::Down => {
+                if self.can_browse_history() && self.textarea.is_on_last_row(width) {
+                    self.history_newer();
+                } else {
+                    self.textarea.move_down(width);
+                }
+                return InputResult::None;
+            }
+            KeyCode::Char('p') if ctrl => {
+                if self.can_browse_history() {
+                    self.history_older();
+                }
+                return InputResult::None;
+            }
+            KeyCode::Char('n') if ctrl => {
+                if self.can_browse_history() {
+                    self.history_newer();
+                }
+                return InputResult::None;
+            }
+            KeyCode::Backspace if ctrl || alt => self.textarea.delete_word_backward(),
+            KeyCode::Char('w') if ctrl => self.textarea.delete_word_backward(),
+            KeyCode::Char('h') if ctrl => self.backspace(),
+            KeyCode::Backspace => self.backspace(),
+            KeyCode::Delete => self.textarea.delete_forward(),
+            KeyCode::Char('d') if ctrl => self.textarea.delete_forward(),
+            KeyCode::Char('u') if ctrl => self.textarea.kill_to_line_start(),
+            KeyCode::Char('k') if ctrl => self.textarea.kill_to_line_end(),
+            KeyCode::Left if ctrl || alt => self.textarea.move_word_left(),
+            KeyCode::Right if ctrl || alt => self.textarea.move_word_right(),
+            KeyCode::Char('b') if alt => self.textarea.move_word_left(),
+            KeyCode::Char('f') if alt => self.textarea.move_word_right(),
+            KeyCode::Left => self.textarea.move_left(),
+            KeyCode::Char('b') if ctrl => self.textarea.move_left(),
+            KeyCode::Right => self.textarea.move_right(),
+            KeyCode::Char('f') if ctrl => self.textarea.move_right(),
+            KeyCode::Home => self.textarea.move_home(),
+            KeyCode::Char('a') if ctrl => self.textarea.move_home(),
+            KeyCode::End => self.textarea.move_end(),
+            KeyCode::Char('e') if ctrl => self.textarea.move_end(),
+            KeyCode::Tab => self.textarea.insert_str("    "),
+            KeyCode::Char(c) if !ctrl && !alt => {
+                let mut buf = [0u8; 4];
+                self.textarea.insert_str(c.encode_utf8(&mut buf));
+            }
+            _ => return InputResult::None,
+        }
+        self.history.index = None;
+        self.sync_popup();
+        InputResult::None
+    }
+
+    /// Keys the popup takes; `None` lets the composer handle the key.
+    fn handle_popup_key(&mut self, key: KeyEvent) -> Option<InputResult> {
+        let popup = self.popup.as_mut()?;
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Up => popup.move_up(),
+            KeyCode::Char('p') if ctrl => popup.move_up(),
+            KeyCode::Down => popup.move_down(),
+            KeyCode::Char('n') if ctrl => popup.move_down(),
+            KeyCode::Esc => {
+                self.popup = None;
+                self.popup_dismissed_for = Some(self.textarea.text().to_string());
+            }
+            KeyCode::Tab => {
+                if let Some(cmd) = popup.selected() {
+                    self.textarea.set_text(&format!("/{} ", cmd.command()));
+                    self.sync_popup();
+                }
+            }
+            KeyCode::Enter if key.modifiers.is_empty() => {
+                let cmd = popup.selected()?;
+                self.textarea.clear();
+                self.sync_popup();
+                return Some(InputResult::Command(cmd));
+            }
+            _ => return None,
+        }
+        Some(InputResult::None)
+    }
+
+    fn backspace(&mut self) {
+        let before = &self.textarea.text()[..self.textarea.cursor()];
+        let placeholder = self
+            .pending_pastes
+            .iter()
+            .position(|(p, _)| before.ends_with(p.as_str()));
+        match placeholder {
+            Some(index) => {
+                let (p, _) = self.pending_pastes.remove(index);
+                let end = self.textarea.cursor();
+                self.textarea.delete_range(end - p.len()..end);
+            }
+            None => self.textarea.backspace(),
+        }
+    }
+
+    fn submit(&mut self) -> InputResult {
+        let text = self.expanded_text();
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return InputResult::None;
+        }
+        if let Some(name) = trimmed.strip_prefix('/')
+            && let Some(cmd) = SlashCommand::from_name(name)
+        {
+            self.textarea.clear();
+            self.pending_pastes.clear();
+            self.sync_popup();
+            return InputResult::Command(cmd);
+        }
+        self.record(text.clone());
+        self.textarea.clear();
+        self.pending_pastes.clear();
+        self.history.index = None;
+        self.sync_popup();
+        InputResult::Submitted(text)
+    }
+
+    /// History is browsed only from an empty composer or one still showing a recalled entry,
+    /// so Up never replaces text the user typed.
+    fn can_browse_history(&self) -> bool {
+        match self.history.index {
+            Some(i) => self.history.entries.get(i).map(String::as_str) == Some(self.text()),
+            None => self.textarea.is_empty(),
+        }
+    }
+
+    fn history_older(&mut self) {
+        let next = match self.history.index {
+            None => self.history.entries.len().checked_sub(1),
+            Some(i) => Some(i.saturating_sub(1)),
+        };
+        if let Some(i) = next
+            && let Some(entry) = self.history.entries.get(i).cloned()
+        {
+            self.history.index = Some(i);
+            self.textarea.set_text(&entry);
+            self.pending_pastes.clear();
+            self.sync_popup();
+        }
+    }
+
+    fn history_newer(&mut self) {
+        let Some(i) = self.history.index else {
+            return;
+        };
+        match self.history.entries.get(i + 1).cloned() {
+            Some(entry) => {
+                self.history.index = Some(i + 1);
+                self.textarea.set_text(&entry);
+            }
+            None => {
+                self.history.index = None;
+                self.textarea.clear();
+            }
+        }
+        self.sync_popup();
+    }
+
+    fn sync_popup(&mut self) {
+        let text = self.textarea.text();
+        let typing_command = text.starts_with('/') && !text.contains(char::is_whitespace);
+        if self.popup_dismissed_for.as_deref() != Some(text) {
+            self.popup_dismissed_for = None;
+        }
+        if typing_command && self.popup_dismissed_for.is_none() {
+            self.popup
+                .get_or_insert_with(CommandPopup::default)
+                .set_filter(&text[1..]);
+        } else {
+            self.popup = None;
+        }
+    }
+
+    fn text_height(&self, width: u16) -> u16 {
+        self.textarea
+            .desired_height(width.saturating_sub(PROMPT_WIDTH))
+            .clamp(1, MAX_TEXT_ROWS)
+    }
+
+    /// Rows for the text plus the popup (when shown).
+    pub fn desired_height(&self, width: u16) -> u16 {
+        self.text_height(width) + self.popup.as_ref().map_or(0, CommandPopup::desired_height)
+    }
+
+    /// Draws the prompt, the text (or placeholder) and the popup below it; returns the cursor.
+    pub fn render(&self, area: Rect, buf: &mut Buffer) -> (u16, u16) {
+        let text_rows = self.text_height(area.width).min(area.height);
+        let prompt = Rect::new(area.x, area.y, PROMPT_WIDTH.min(area.width), 1);
+        Line::from("›".cyan().bold()).render(prompt, buf);
+        let text_area = Rect::new(
+            area.x + prompt.width,
+            area.y,
+            area.width.saturating_sub(prompt.width),
+            text_rows,
+        );
+        self.last_width.set(text_area.width);
+        let cursor = if self.textarea.is_empty() {
+            Line::from(self.placeholder.dim().italic()).render(text_area, buf);
+            (text_area.x, text_area.y)
+        } else {
+            self.textarea.render(text_area, buf, Style::new())
+        };
+        if let Some(popup) = &self.popup {
+            let popup_area = Rect::new(
+                area.x,
+                area.y + text_rows,
+                area.width,
+                area.height.saturating_sub(text_rows),
+            );
+            popup.render(popup_area, buf);
+        }
+        cursor
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn type_str(c: &mut ChatComposer, s: &str) {
+        for ch in s.chars() {
+            c.handle_key_event(key(KeyCode::Char(ch)));
+        }
+    }
+
+    #[test]
+    fn enter_submits_and_shift_enter_adds_a_line() {
+        let mut c = ChatComposer::default();
+        type_str(&mut c, "hello");
+        c.handle_key_event(KeyEvent::new(KeyCode::Enter, KeyModifiers::SHIFT));
+        c.handle_key_event(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL));
+        type_str(&mut c, "world");
+        assert_eq!(
+            c.handle_key_event(key(KeyCode::Enter)),
+            InputResult::Submitted("hello\n\nworld".into())
+        );
+        assert!(c.is_empty());
+        assert_eq!(c.handle_key_event(key(KeyCode::Enter)), InputResult::None);
+    }
+
+    #[test]
+    fn history_never_replaces_typed_text() {
+        let mut c = ChatComposer::default();
+        type_str(&mut c, "first");
+        c.handle_key_event(key(KeyCode::Enter));
+        type_str(&mut c, "second");
+        c.handle_key_event(key(KeyCode::Enter));
+        c.handle_key_event(key(KeyCode::Up));
+        assert_eq!(c.text(), "second");
+        c.handle_key_event(key(KeyCode::Up));
+        assert_eq!(c.text(), "first");
+        c.handle_key_event(key(KeyCode::Down));
+        c.handle_key_event(key(KeyCode::Down));
+        assert_eq!(c.text(), "");
+        type_str(&mut c, "draft");
+        c.handle_key_event(key(KeyCode::Up));
+        assert_eq!(c.text(), "draft");
+    }
+
+    #[test]
+    fn large_pastes_become_placeholders() {
+        let mut c = ChatComposer::default();
+        let big = "x".repeat(LARGE_PASTE_CHARS + 1);
+        type_str(&mut c, "see ");
+        c.handle_paste(&big);
+        assert_eq!(c.text(), "see [Pasted Content 1001 chars]");
+        assert_eq!(
+            c.handle_key_event(key(KeyCode::Enter)),
+            InputResult::Submitted(format!("see {big}"))
+        );
+        c.handle_paste(&big);
+        c.handle_key_event(key(KeyCode::Backspace));
+        assert_eq!(c.text(), "");
+        c.handle_paste("small\r\npaste");
+        assert_eq!(c.text(), "small\npaste");
+    }
+
+    #[test]
+    fn slash_popup_filters_and_runs_commands() {
+        let mut c = ChatComposer::default();
+        type_str(&mut c, "/sta");
+        assert!(c.popup_visible());
+        assert_eq!(
+            c.handle_key_event(key(KeyCode::Enter)),
+            InputResult::Command(SlashCommand::Status)
+        );
+        type_str(&mut c, "/mo");
+        c.handle_key_event(key(KeyCode::Esc));
+        assert!(!c.popup_visible());
+        assert_eq!(c.text(), "/mo");
+        type_str(&mut c, "del");
+        assert!(c.popup_visible());
+        c.handle_key_event(key(KeyCode::Tab));
+        assert_eq!(c.text(), "/model ");
+        assert!(!c.popup_visible());
+        assert_eq!(
+            c.handle_key_event(key(KeyCode::Enter)),
+            InputResult::Command(SlashCommand::Model)
+        );
+    }
+
+    #[test]
+    fn ctrl_c_clear_is_recoverable() {
+        let mut c = ChatComposer::default();
+        type_str(&mut c, "keep me");
+        c.clear_to_history();
+        assert!(c.is_empty());
+        c.handle_key_event(key(KeyCode::Up));
+        assert_eq!(c.text(), "keep me");
+    }
+}
