@@ -39,6 +39,10 @@ enum Command {
     /// Resume a previous interactive session (picker by default; `--last` or an id to skip it).
     Resume(codex_tui::ResumeCli),
 
+    /// Start a new interactive session from a copy of a recorded one (`--drop N` leaves out its
+    /// last N user messages).
+    Fork(codex_tui::ForkCli),
+
     /// Run a command under the sandbox the agent's commands get.
     #[command(visible_alias = "debug")]
     Sandbox(sandbox::SandboxCli),
@@ -63,6 +67,10 @@ pub fn main() -> ! {
         }
         Some(Command::Sandbox(sandbox_cli)) => sandbox::run(sandbox_cli, cli.config_overrides),
         Some(Command::Mcp(mcp_cli)) => mcp_cmd::run(mcp_cli, cli.config_overrides),
+        Some(Command::Fork(fork_cli)) => {
+            let (interactive, overrides) = fork_cli.into_interactive(cli.config_overrides);
+            run_async(codex_tui::run_main(interactive, overrides))
+        }
         Some(Command::Resume(resume_cli)) => {
             let (interactive, overrides) = resume_cli.into_interactive(cli.config_overrides);
             run_async(codex_tui::run_main(interactive, overrides))

@@ -97,6 +97,9 @@ pub enum ResumeMode {
     Last,
     /// The session with this id.
     Id(String),
+    /// A new session copied from the session with this id, without its last `drop` user messages
+    /// (and what followed them).
+    Fork { id: String, drop: usize },
 }
 
 /// `codex resume`: continue a recorded session.
@@ -116,6 +119,39 @@ pub struct ResumeCli {
 
     #[command(flatten)]
     pub interactive: Cli,
+}
+
+/// `codex fork`: start a new session from a copy of a recorded one.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ForkCli {
+    /// Id (UUID) of the session to copy.
+    #[arg(value_name = "SESSION_ID")]
+    pub session_id: String,
+
+    /// Drop the last N user messages (and everything after them) from the copy.
+    #[arg(long = "drop", value_name = "N", default_value_t = 0)]
+    pub drop: usize,
+
+    /// Override a config.toml value (`-c key=value`); these win over the ones before `fork`.
+    #[arg(long = "config", short = 'c', value_name = "key=value")]
+    pub config_overrides: Vec<String>,
+
+    #[command(flatten)]
+    pub interactive: Cli,
+}
+
+impl ForkCli {
+    /// The UI options plus all `-c` overrides, root ones first.
+    pub fn into_interactive(self, root_config_overrides: Vec<String>) -> (Cli, Vec<String>) {
+        let mut cli = self.interactive;
+        cli.resume = ResumeMode::Fork {
+            id: self.session_id,
+            drop: self.drop,
+        };
+        let mut overrides = root_config_overrides;
+        overrides.extend(self.config_overrides);
+        (cli, overrides)
+    }
 }
 
 impl ResumeCli {

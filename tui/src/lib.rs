@@ -31,6 +31,7 @@ use codex_core::model_provider_info::OSS_PROVIDER_ID;
 
 pub use cli::ApprovalPolicyArg;
 pub use cli::Cli;
+pub use cli::ForkCli;
 pub use cli::ResumeCli;
 pub use cli::ResumeMode;
 pub use cli::SandboxModeArg;
@@ -150,14 +151,16 @@ fn resume_path(mode: &ResumeMode, config: &Config) -> Result<Option<PathBuf>, St
         ResumeMode::New | ResumeMode::Picker => Ok(None),
         ResumeMode::Last => codex_rollout::find_latest_session(&config.codex_home)
             .map_err(|e| format!("cannot list sessions: {e}")),
-        ResumeMode::Id(id) => codex_rollout::find_session_by_id(&config.codex_home, id)
+        ResumeMode::Id(id) | ResumeMode::Fork { id, .. } => {
+            codex_rollout::find_session_by_id(&config.codex_home, id)
             .map_err(|e| format!("cannot look up session {id}: {e}"))?
-            .ok_or_else(|| {
-                format!(
-                    "no saved session found with id {id}; run `codex resume` to choose from the recorded sessions"
-                )
-            })
-            .map(Some),
+                .ok_or_else(|| {
+                    format!(
+                        "no saved session found with id {id}; run `codex resume` to choose from the recorded sessions"
+                    )
+                })
+                .map(Some)
+        }
     }
 }
 
@@ -180,9 +183,13 @@ async fn initial_history(
         }
         _ => known_path,
     };
-    match path {
-        None => Ok(Some((InitialHistory::New, Vec::new()))),
-        Some(path) => InitialHistory::resume_from(&path)
+    match (path, mode) {
+        (None, _) => Ok(Some((InitialHistory::New, Vec::new()))),
+        (Some(path), ResumeMode::Fork { drop, .. }) => InitialHistory::fork_from(&path, *drop)
+            .await
+            .map(Some)
+            .map_err(|e| format!("cannot fork {}: {e}", path.display())),
+        (Some(path), _) => InitialHistory::resume_from(&path)
             .await
             .map(Some)
             .map_err(|e| format!("cannot resume {}: {e}", path.display())),

@@ -510,4 +510,80 @@ fn tui_refuses_to_start_without_a_terminal_or_with_an_unknown_session() {
         "{}",
         text(&unknown.stderr)
     );
+    let unknown_fork = run(&[
+        "-c",
+        "model_provider=\"oss\"",
+        "fork",
+        "67e55044-10b1-426f-9247-bb680e5fe0c8",
+        "--drop",
+        "1",
+    ]);
+    assert_eq!(unknown_fork.status.code(), Some(1));
+    assert!(
+        text(&unknown_fork.stderr).starts_with(
+            "Error: no saved session found with id 67e55044-10b1-426f-9247-bb680e5fe0c8"
+        ),
+        "{}",
+        text(&unknown_fork.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tui_fork_starts_a_new_session_without_the_dropped_turn() {
+    if require_tmux().is_none() {
+        return;
+    }
+    let server = MockModelServer::start().await;
+    server.push(MockResponse::sse(sse::answer("r1", &["Answer one."])));
+    server.push(MockResponse::sse(sse::answer("r2", &["Answer two."])));
+    server.push(MockResponse::sse(sse::answer("r3", &["Forked answer."])));
+    let home = home_with(&server, &[]);
+
+    let first = TuiSession::start(&home, &["alpha question"]);
+    first.wait_for_text("Answer one.");
+    first.wait_for("the turn to end", |t| !t.contains("to interrupt)"));
+    first.type_text("beta question");
+    first.key("Enter");
+    first.wait_for_text("Answer two.");
+    first.wait_for("the turn to end", |t| !t.contains("to interrupt)"));
+    first.type_text("/exit");
+    first.key("Enter");
+    first.wait_for_text("[exit 0]");
+    drop(first);
+
+    let id = codex_core::rollout::find_latest_session(home.path())
+        .unwrap()
+        .unwrap()
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .rsplit('-')
+        .take(5)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join("-");
+    let fork = TuiSession::start(&home, &["fork", &id, "--drop", "1"]);
+    fork.wait_for_text(COMPOSER_READY);
+    fork.type_text("gamma question");
+    fork.key("Enter");
+    fork.wait_for_text("Forked answer.");
+    fork.key("C-c");
+    fork.key("C-c");
+    fork.wait_for_text("[exit 0]");
+
+    let requests = server.requests();
+    let texts: Vec<String> = requests[2].body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|item| item["content"][0]["text"].as_str())
+        .filter(|t| !t.starts_with('<'))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        texts,
+        vec!["alpha question", "Answer one.", "gamma question"]
+    );
 }
