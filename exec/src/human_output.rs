@@ -146,15 +146,15 @@ impl<E: Write + Send, O: Write + Send> HumanEventProcessor<E, O> {
 
     /// The first [`MAX_OUTPUT_LINES`] lines of `text`, dimmed, then a count of the rest.
     fn print_truncated(&mut self, text: &str) {
-        let lines: Vec<&str> = text.lines().collect();
-        for line in lines.iter().take(MAX_OUTPUT_LINES) {
+        let mut lines = text.lines();
+        for line in lines.by_ref().take(MAX_OUTPUT_LINES) {
             let dimmed = self.style.dim(line);
             self.line(dimmed);
         }
-        if lines.len() > MAX_OUTPUT_LINES {
-            let more = self
-                .style
-                .dim(&format!("… +{} lines", lines.len() - MAX_OUTPUT_LINES));
+        // Only counted, not collected: command output can be megabytes.
+        let more = lines.count();
+        if more > 0 {
+            let more = self.style.dim(&format!("… +{more} lines"));
             self.line(more);
         }
     }
