@@ -102,10 +102,18 @@ pub(crate) fn assess_patch_safety(
             reason: "empty patch".to_string(),
         };
     }
-    let roots = writable_roots(sandbox_policy, cwd);
+    let roots: Vec<PathBuf> = writable_roots(sandbox_policy, cwd)
+        .iter()
+        .map(|root| resolve_symlinks(root))
+        .collect();
     let writable = |path: &PathBuf| {
         let path = normalize(path);
-        approved_for_session.contains(&path) || roots.iter().any(|root| path.starts_with(root))
+        // Judge where the write really lands: a symlinked directory inside the workspace must not
+        // carry a patch outside it.
+        let real = resolve_symlinks(&path);
+        approved_for_session.contains(&path)
+            || approved_for_session.contains(&real)
+            || roots.iter().any(|root| real.starts_with(root))
     };
     let all_writable = paths.iter().all(writable);
     if all_writable && approval_policy != AskForApproval::UnlessTrusted {
@@ -126,6 +134,27 @@ pub(crate) fn assess_patch_safety(
             ),
         },
         _ => SafetyCheck::AskUser { reason },
+    }
+}
+
+/// `path` with symlinks resolved in its longest existing ancestor (the rest does not exist yet, so
+/// it cannot be a link).
+fn resolve_symlinks(path: &Path) -> PathBuf {
+    let mut existing = path;
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            let mut real = real;
+            real.extend(rest.iter().rev());
+            return real;
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
     }
 }
 
@@ -196,6 +225,29 @@ mod tests {
         let approved = HashSet::from([rm.clone()]);
         assert_eq!(
             assess_command_safety(&rm, UnlessTrusted, &ro, &approved, None),
+            SafetyCheck::AutoApprove { sandboxed: false }
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_directory_cannot_carry_a_patch_outside_the_workspace() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cwd = tmp.path().join("repo");
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir_all(&cwd).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, cwd.join("link")).unwrap();
+        let ww = SandboxPolicy::new_workspace_write();
+        let none = HashSet::new();
+        let through_link = vec![cwd.join("link/new.txt")];
+        assert!(matches!(
+            assess_patch_safety(&through_link, AskForApproval::Never, &ww, &cwd, &none),
+            SafetyCheck::Reject { .. }
+        ));
+        let inside = vec![cwd.join("src/new.txt")];
+        assert_eq!(
+            assess_patch_safety(&inside, AskForApproval::Never, &ww, &cwd, &none),
             SafetyCheck::AutoApprove { sandboxed: false }
         );
     }
