@@ -6,6 +6,7 @@
 
 mod mcp_cmd;
 mod sandbox;
+mod sessions_cmd;
 
 use clap::Parser;
 use clap::Subcommand;
@@ -49,6 +50,9 @@ enum Command {
 
     /// [experimental] Manage the MCP servers in config.toml.
     Mcp(mcp_cmd::McpCli),
+
+    /// List, search, show, export and prune recorded sessions.
+    Sessions(sessions_cmd::SessionsCli),
 }
 
 /// The whole `codex` program: parses `std::env::args`, runs, and exits the process.
@@ -67,6 +71,7 @@ pub fn main() -> ! {
         }
         Some(Command::Sandbox(sandbox_cli)) => sandbox::run(sandbox_cli, cli.config_overrides),
         Some(Command::Mcp(mcp_cli)) => mcp_cmd::run(mcp_cli, cli.config_overrides),
+        Some(Command::Sessions(sessions_cli)) => sessions_cmd::run(sessions_cli),
         Some(Command::Fork(fork_cli)) => {
             let (interactive, overrides) = fork_cli.into_interactive(cli.config_overrides);
             run_async(codex_tui::run_main(interactive, overrides))

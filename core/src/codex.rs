@@ -657,9 +657,17 @@ impl Session {
             })]);
     }
 
-    /// Makes everything recorded so far durable; a failure is reported, never fatal.
+    /// Makes everything recorded so far durable, then lets the session index (`codex sessions`)
+    /// catch up in the background; a failure is reported, never fatal.
     async fn sync_rollout(&self, sub_id: &str) {
-        if let Err(err) = self.rollout.sync().await {
+        let synced = self.rollout.sync().await;
+        if synced.is_ok() {
+            codex_rollout::index::refresh_in_background(
+                self.config.codex_home.clone(),
+                self.rollout.path().to_path_buf(),
+            );
+        }
+        if let Err(err) = synced {
             self.send_event(
                 sub_id,
                 EventMsg::Error(codex_protocol::protocol::ErrorEvent {

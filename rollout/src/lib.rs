@@ -10,6 +10,7 @@ mod error;
 mod git_info;
 mod head;
 mod history;
+pub mod index;
 mod list;
 mod load;
 mod lock;

@@ -13,4 +13,5 @@ mod retries;
 mod review;
 mod rollout_resume;
 mod sandbox;
+mod sessions;
 mod tui_pty;
