@@ -152,3 +152,95 @@ fn compacted_history_keeps_recent_user_messages_within_the_budget() {
     let kept: usize = texts[1..4].iter().map(String::len).sum();
     assert!(kept <= COMPACTED_USER_MESSAGES_MAX_BYTES, "{kept}");
 }
+
+/// Benchmark (issue 5): resuming a 50 MB session with four compactions, and compacting its
+/// history. Run with `cargo test -p codex-rollout --release -- --ignored --nocapture
+/// resume_of_a_50_mb_compacted_session`.
+#[tokio::test]
+#[ignore = "benchmark; prints timings"]
+async fn resume_of_a_50_mb_compacted_session() {
+    fn peak_rss_kib() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+    let home = TempDir::new().unwrap();
+    let output = "x".repeat(25_000);
+    let mut items = vec![user(ENV_CONTEXT)];
+    for i in 0..2_000 {
+        items.push(user(&format!("request {i}")));
+        items.push(RolloutItem::ResponseItem(ResponseItem::FunctionCall {
+            id: None,
+            name: "shell".into(),
+            arguments: r#"{"command":["cat","big.txt"]}"#.into(),
+            call_id: format!("call_{i}"),
+        }));
+        items.push(RolloutItem::ResponseItem(
+            ResponseItem::FunctionCallOutput {
+                call_id: format!("call_{i}"),
+                output: FunctionCallOutputPayload::success(output.clone()),
+            },
+        ));
+        items.push(assistant(&format!("answer {i}")));
+        if i % 500 == 499 {
+            items.push(RolloutItem::Compacted(CompactedItem {
+                message: format!("summary after {i}"),
+            }));
+        }
+    }
+    let path = record_session(
+        home.path(),
+        meta(ConversationId::new(), home.path()),
+        &items,
+    )
+    .await;
+    let size = std::fs::metadata(&path).unwrap().len();
+    drop(items);
+
+    let rss_before = peak_rss_kib();
+    let started = Instant::now();
+    let loaded = load_rollout(&path).await.unwrap();
+    let loaded_at = started.elapsed();
+    let history = history_from_items(&loaded.items);
+    let resumed_at = started.elapsed();
+    let context: Vec<ResponseItem> = history
+        .iter()
+        .filter(|i| is_context_message(i))
+        .cloned()
+        .collect();
+    let users: Vec<ResponseItem> = loaded
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            RolloutItem::ResponseItem(item) if real_user_message_text(item).is_some() => {
+                Some(item.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    let compact_started = Instant::now();
+    let compacted = build_compacted_history(&context, &users, "final summary");
+    let compacted_at = compact_started.elapsed();
+    let kept_bytes: usize = history
+        .iter()
+        .map(|i| serde_json::to_string(i).map(|s| s.len()).unwrap_or(0))
+        .sum();
+    let rss_after = peak_rss_kib();
+    println!(
+        "file {:.1} MB, {} items: load {:?}, history rebuilt {:?} ({} items, {:.1} MB kept), \
+         build_compacted_history {:?} ({} items); peak RSS +{:.1} MB",
+        size as f64 / 1e6,
+        loaded.items.len(),
+        loaded_at,
+        resumed_at,
+        history.len(),
+        kept_bytes as f64 / 1e6,
+        compacted_at,
+        compacted.len(),
+        rss_after.saturating_sub(rss_before) as f64 / 1024.0,
+    );
+    assert!(size > 50_000_000);
+}
