@@ -106,7 +106,7 @@ pub enum InitialHistory {
 impl InitialHistory {
     /// Loads a session file for resuming. Unreadable lines are skipped; their warnings come back.
     pub async fn resume_from(path: &std::path::Path) -> Result<(Self, Vec<String>)> {
-        let loaded = codex_rollout::load_rollout(path)
+        let loaded = codex_rollout::load_rollout_for_resume(path)
             .await
             .map_err(|e| CodexErr::Fatal(e.to_string()))?;
         Ok((

@@ -39,6 +39,7 @@ pub use list::find_session_by_id;
 pub use list::list_sessions;
 pub use load::LoadedRollout;
 pub use load::load_rollout;
+pub use load::load_rollout_for_resume;
 pub use names::SESSIONS_DIR;
 pub use names::rollout_timestamp;
 pub use policy::is_persisted;

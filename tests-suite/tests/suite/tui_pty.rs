@@ -587,3 +587,42 @@ async fn tui_fork_starts_a_new_session_without_the_dropped_turn() {
         vec!["alpha question", "Answer one.", "gamma question"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tui_resume_picker_finds_a_session_by_its_answer_text() {
+    if require_tmux().is_none() {
+        return;
+    }
+    use super::exec_cli::git_home;
+    use super::exec_cli::run;
+    use super::exec_cli::stderr;
+
+    let server = MockModelServer::start().await;
+    server.push(MockResponse::sse(sse::answer(
+        "r1",
+        &["The zebrafish fixture made it flaky."],
+    )));
+    server.push(MockResponse::sse(sse::answer("r2", &["Plain answer."])));
+    let home = git_home(&server);
+    for question in ["why does the login test fail", "rename the helper"] {
+        let out = run(&home, &["exec", question]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+
+    let picker = TuiSession::start(&home, &["resume"]);
+    picker.wait_for_text("rename the helper");
+    // Only the first session's answer says "zebrafish"; neither title does.
+    picker.type_text("zebra");
+    picker.wait_for("the search hit", |t| {
+        t.contains("zebrafish fixture") && !t.contains("rename the helper")
+    });
+    picker.key("Enter");
+    let transcript = picker.wait_for_text("• The zebrafish fixture made it flaky.");
+    assert!(
+        transcript.contains("› why does the login test fail"),
+        "{transcript}"
+    );
+    picker.key("C-c");
+    picker.key("C-c");
+    picker.wait_for_text("[exit 0]");
+}
