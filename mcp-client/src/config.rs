@@ -30,6 +30,22 @@ pub struct McpServerConfig {
     pub enabled_tools: Option<Vec<String>>,
     /// These tools are never offered, applied after `enabled_tools`.
     pub disabled_tools: Option<Vec<String>>,
+    /// Whether calls to this server's tools ask the user first.
+    pub approval: McpApproval,
+}
+
+/// `approval = "auto" | "always" | "never"` of one server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum McpApproval {
+    /// Follow the session's approval policy: ask under `untrusted` unless the tool is annotated
+    /// read-only.
+    #[default]
+    Auto,
+    /// Ask before every call, whatever the policy (answers can still approve for the session).
+    Always,
+    /// Never ask: the user trusts this server.
+    Never,
 }
 
 /// How to reach the server.
@@ -88,6 +104,7 @@ impl McpServerConfig {
             tool_timeout: None,
             enabled_tools: None,
             disabled_tools: None,
+            approval: McpApproval::Auto,
         }
     }
 
@@ -135,6 +152,7 @@ struct RawMcpServerConfig {
     enabled: Option<bool>,
     enabled_tools: Option<Vec<String>>,
     disabled_tools: Option<Vec<String>>,
+    approval: Option<McpApproval>,
 }
 
 impl TryFrom<RawMcpServerConfig> for McpServerConfig {
@@ -211,6 +229,7 @@ impl TryFrom<RawMcpServerConfig> for McpServerConfig {
             tool_timeout,
             enabled_tools: raw.enabled_tools,
             disabled_tools: raw.disabled_tools,
+            approval: raw.approval.unwrap_or_default(),
         })
     }
 }

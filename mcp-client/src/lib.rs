@@ -22,6 +22,7 @@ mod schema;
 
 pub use config::DEFAULT_STARTUP_TIMEOUT;
 pub use config::DEFAULT_TOOL_TIMEOUT;
+pub use config::McpApproval;
 pub use config::McpServerConfig;
 pub use config::McpServerTransportConfig;
 pub use config::validate_server_name;

@@ -3,8 +3,10 @@
 
 use std::time::Instant;
 
+use codex_mcp_client::McpApproval;
 use codex_mcp_client::McpToolInfo;
 use codex_otel::ToolDecisionSource;
+use codex_protocol::models::InputItem;
 use codex_protocol::protocol::AskForApproval;
 use codex_protocol::protocol::EventMsg;
 use codex_protocol::protocol::McpInvocation;
@@ -33,13 +35,28 @@ pub(super) async fn handle(
         }
     };
     let otel = inv.ctx.client.otel();
-    // Servers are not trusted on their read-only hint beyond skipping the question under
-    // `untrusted`; every other policy lets MCP tools run, as Codex CLI does.
-    if inv.ctx.approval_policy == AskForApproval::UnlessTrusted && !tool.read_only_hint {
-        let mut command = vec!["mcp".to_string(), format!("{}.{}", tool.server, tool.tool)];
-        if let Some(args) = &arguments {
-            command.push(args.to_string());
+    // `approval` per server; by default servers are not trusted on their read-only hint beyond
+    // skipping the question under `untrusted`, and every other policy lets MCP tools run, as
+    // Codex CLI does. "Approved for the session" covers the exact call shown.
+    let approval = inv
+        .sess
+        .config
+        .mcp_servers
+        .get(&tool.server)
+        .map(|server| server.approval)
+        .unwrap_or_default();
+    let ask = match approval {
+        McpApproval::Always => true,
+        McpApproval::Never => false,
+        McpApproval::Auto => {
+            inv.ctx.approval_policy == AskForApproval::UnlessTrusted && !tool.read_only_hint
         }
+    };
+    let mut command = vec!["mcp".to_string(), format!("{}.{}", tool.server, tool.tool)];
+    if let Some(args) = &arguments {
+        command.push(args.to_string());
+    }
+    if ask && !inv.sess.approved_commands().contains(&command) {
         let decision = inv
             .sess
             .request_command_approval(
@@ -60,7 +77,8 @@ pub(super) async fn handle(
             ToolDecisionSource::User,
         );
         match decision {
-            ReviewDecision::Approved | ReviewDecision::ApprovedForSession => {}
+            ReviewDecision::Approved => {}
+            ReviewDecision::ApprovedForSession => inv.sess.approve_command_for_session(command),
             ReviewDecision::Denied => return ToolOutput::failure("MCP tool call rejected by user"),
             ReviewDecision::Abort => return super::abort_turn(inv).await,
         }
@@ -94,6 +112,16 @@ pub(super) async fn handle(
     let output = match &result {
         Ok(result) => {
             let (content, success) = codex_mcp_client::to_function_output(result);
+            // Images the tool returned reach the model as image input on its next request.
+            let images = result.image_data_urls();
+            if !images.is_empty() {
+                let items = images
+                    .into_iter()
+                    .map(|image_url| InputItem::Image { image_url })
+                    .collect();
+                inv.sess
+                    .queue_pending_input(crate::turn::response_item_from_input(items));
+            }
             ToolOutput { content, success }
         }
         Err(err) => ToolOutput::failure(err.to_string()),

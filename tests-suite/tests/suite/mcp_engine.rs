@@ -104,3 +104,78 @@ async fn a_server_that_cannot_start_is_reported_and_the_turn_goes_on() {
         stderr(&out)
     );
 }
+
+fn everything_config(server: &MockModelServer, extra: &str) -> Option<String> {
+    let peers = peers()?;
+    Some(format!(
+        "{}\n[mcp_servers.everything]\ncommand = {:?}\nargs = [{:?}, \"stdio\"]\nstartup_timeout_sec = 30\n{extra}\n",
+        mock_config(server, "responses", ""),
+        peers.node().display().to_string(),
+        peers.everything().display().to_string(),
+    ))
+}
+
+fn output_of<'a>(body: &'a Value, call_id: &str) -> &'a Value {
+    body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["type"] == "function_call_output" && item["call_id"] == call_id)
+        .expect("the call's output")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_from_a_tool_reach_the_next_request_as_image_input() {
+    let server = MockModelServer::start().await;
+    let home = git_home(&server);
+    let Some(config) = everything_config(&server, "") else {
+        return;
+    };
+    home.write_config(&config);
+    server.push(MockResponse::sse(sse::body(&[
+        sse::created("r1"),
+        sse::function_call("call_img", "everything__get-tiny-image", "{}"),
+        sse::completed("r1"),
+    ])));
+    server.push(MockResponse::sse(sse::answer("r2", &["A tiny image."])));
+    let out = run(&home, &["exec", "show me"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let requests = server.requests();
+    let input = requests[1].body["input"].as_array().unwrap();
+    let image = input
+        .iter()
+        .flat_map(|item| item["content"].as_array().cloned().unwrap_or_default())
+        .find(|part| part["type"] == "input_image")
+        .expect("an input_image part");
+    assert!(
+        image["image_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,"),
+        "{image}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_with_approval_always_is_asked_even_under_never() {
+    let server = MockModelServer::start().await;
+    let home = git_home(&server);
+    let Some(config) = everything_config(&server, "approval = \"always\"") else {
+        return;
+    };
+    home.write_config(&config);
+    server.push(MockResponse::sse(sse::body(&[
+        sse::created("r1"),
+        sse::function_call("call_echo", "everything__echo", r#"{"message":"hi"}"#),
+        sse::completed("r1"),
+    ])));
+    server.push(MockResponse::sse(sse::answer("r2", &["ok"])));
+    // `codex exec` cannot ask anyone, so it answers approval requests with a denial.
+    let out = run(&home, &["exec", "echo it"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let requests = server.requests();
+    assert_eq!(
+        output_of(&requests[1].body, "call_echo")["output"],
+        "MCP tool call rejected by user"
+    );
+}
