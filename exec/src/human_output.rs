@@ -325,6 +325,15 @@ impl<E: Write + Send, O: Write + Send> EventProcessor for HumanEventProcessor<E,
                 self.line("");
                 self.line(format!("{label} {call}"));
             }
+            EventMsg::McpToolCallProgress(ev) => {
+                let done = match ev.total {
+                    Some(total) => format!("{}/{total}", ev.progress),
+                    None => ev.progress.to_string(),
+                };
+                let message = ev.message.map(|m| format!(" {m}")).unwrap_or_default();
+                let text = self.style.dim(&format!("  progress {done}{message}"));
+                self.line(text);
+            }
             EventMsg::McpToolCallEnd(ev) => {
                 let name = format!("{}.{}", ev.invocation.server, ev.invocation.tool);
                 let ms = ev.duration.as_millis();

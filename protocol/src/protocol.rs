@@ -329,6 +329,8 @@ pub enum EventMsg {
     WebSearchBegin(WebSearchBeginEvent),
     McpToolCallBegin(McpToolCallBeginEvent),
     McpToolCallEnd(McpToolCallEndEvent),
+    /// A progress notification of a running MCP tool call.
+    McpToolCallProgress(McpToolCallProgressEvent),
     WebSearchEnd(WebSearchEndEvent),
     ExecCommandBegin(ExecCommandBeginEvent),
     ExecCommandOutputDelta(ExecCommandOutputDeltaEvent),
@@ -519,6 +521,16 @@ pub struct McpToolCallEndEvent {
     /// The server's `CallToolResult` (`content`, `structuredContent`, `isError`), or why the call
     /// failed. Serialised like Codex CLI's: `{"Ok": {...}}` or `{"Err": "..."}`.
     pub result: Result<serde_json::Value, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpToolCallProgressEvent {
+    pub call_id: String,
+    pub progress: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 impl McpToolCallEndEvent {

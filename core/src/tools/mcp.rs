@@ -12,6 +12,7 @@ use codex_protocol::protocol::EventMsg;
 use codex_protocol::protocol::McpInvocation;
 use codex_protocol::protocol::McpToolCallBeginEvent;
 use codex_protocol::protocol::McpToolCallEndEvent;
+use codex_protocol::protocol::McpToolCallProgressEvent;
 use codex_protocol::protocol::ReviewDecision;
 use serde_json::Value;
 
@@ -104,10 +105,30 @@ pub(super) async fn handle(
         }),
     );
     let started = Instant::now();
-    let result = tokio::select! {
-        biased;
-        () = inv.cancel.cancelled() => return ToolOutput::failure(super::ABORTED_OUTPUT),
-        result = inv.sess.mcp.call_tool(&tool.server, &tool.tool, arguments, None) => result,
+    let (tx_progress, mut rx_progress) = tokio::sync::mpsc::unbounded_channel();
+    let call = inv.sess.mcp.call_tool_with_progress(
+        &tool.server,
+        &tool.tool,
+        arguments,
+        None,
+        Some(tx_progress),
+    );
+    tokio::pin!(call);
+    let result = loop {
+        tokio::select! {
+            biased;
+            () = inv.cancel.cancelled() => return ToolOutput::failure(super::ABORTED_OUTPUT),
+            Some(progress) = rx_progress.recv() => inv.sess.send_event(
+                &inv.sub_id,
+                EventMsg::McpToolCallProgress(McpToolCallProgressEvent {
+                    call_id: call_id.to_string(),
+                    progress: progress.progress,
+                    total: progress.total,
+                    message: progress.message,
+                }),
+            ),
+            result = &mut call => break result,
+        }
     };
     let output = match &result {
         Ok(result) => {

@@ -179,3 +179,31 @@ async fn a_server_with_approval_always_is_asked_even_under_never() {
         "MCP tool call rejected by user"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_notifications_of_a_long_call_are_shown() {
+    let server = MockModelServer::start().await;
+    let home = git_home(&server);
+    let Some(config) = everything_config(&server, "") else {
+        return;
+    };
+    home.write_config(&config);
+    server.push(MockResponse::sse(sse::body(&[
+        sse::created("r1"),
+        sse::function_call(
+            "call_long",
+            "everything__trigger-long-running-operation",
+            r#"{"duration":1,"steps":2}"#,
+        ),
+        sse::completed("r1"),
+    ])));
+    server.push(MockResponse::sse(sse::answer("r2", &["done"])));
+    let out = run(&home, &["exec", "run the long thing"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("progress 1/2"), "{err}");
+    assert!(
+        err.contains("everything.trigger-long-running-operation succeeded"),
+        "{err}"
+    );
+}
