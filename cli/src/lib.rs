@@ -64,6 +64,13 @@ pub fn main() -> ! {
     {
         codex_core::sandbox::run_linux_sandbox_main(std::env::args_os().skip(1).collect());
     }
+    // How patches are written from inside the sandbox.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == codex_core::apply_patch::APPLY_PATCH_ARG)
+    {
+        codex_core::apply_patch::run_apply_patch_main(std::env::args_os().skip(1).collect());
+    }
     let cli = MultitoolCli::parse();
     let code = match cli.subcommand {
         Some(Command::Exec(exec_cli)) => {

@@ -1021,6 +1021,7 @@ async fn submission_loop(
             Op::Review { review_request } => {
                 let task = Arc::new(ReviewTask {
                     request: review_request,
+                    exited: std::sync::atomic::AtomicBool::new(false),
                 });
                 session
                     .spawn_task(Arc::clone(&context), sub_id, Vec::new(), task)

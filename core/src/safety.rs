@@ -106,18 +106,24 @@ pub(crate) fn assess_patch_safety(
         .iter()
         .map(|root| resolve_symlinks(root))
         .collect();
-    let writable = |path: &PathBuf| {
-        let path = normalize(path);
-        // Judge where the write really lands: a symlinked directory inside the workspace must not
-        // carry a patch outside it.
-        let real = resolve_symlinks(&path);
-        approved_for_session.contains(&path)
-            || approved_for_session.contains(&real)
-            || roots.iter().any(|root| real.starts_with(root))
+    // Judge where a write really lands: a symlinked directory inside the workspace must not
+    // carry a patch outside it.
+    let in_roots = |path: &PathBuf| {
+        let real = resolve_symlinks(&normalize(path));
+        roots.iter().any(|root| real.starts_with(root))
     };
-    let all_writable = paths.iter().all(writable);
+    let approved = |path: &PathBuf| {
+        let path = normalize(path);
+        approved_for_session.contains(&path)
+            || approved_for_session.contains(&resolve_symlinks(&path))
+    };
+    let all_in_roots = paths.iter().all(in_roots);
+    let all_writable = paths.iter().all(|p| in_roots(p) || approved(p));
     if all_writable && approval_policy != AskForApproval::UnlessTrusted {
-        return SafetyCheck::AutoApprove { sandboxed: false };
+        // Inside the writable roots the sandbox allows the writes; paths the user approved for
+        // the session are written as approved, outside it.
+        let sandboxed = all_in_roots && !matches!(sandbox_policy, SandboxPolicy::DangerFullAccess);
+        return SafetyCheck::AutoApprove { sandboxed };
     }
     let reason = if all_writable {
         None
@@ -248,7 +254,7 @@ mod tests {
         let inside = vec![cwd.join("src/new.txt")];
         assert_eq!(
             assess_patch_safety(&inside, AskForApproval::Never, &ww, &cwd, &none),
-            SafetyCheck::AutoApprove { sandboxed: false }
+            SafetyCheck::AutoApprove { sandboxed: true }
         );
     }
 
@@ -262,7 +268,7 @@ mod tests {
         use AskForApproval::*;
         assert_eq!(
             assess_patch_safety(&inside, Never, &ww, cwd, &none),
-            SafetyCheck::AutoApprove { sandboxed: false }
+            SafetyCheck::AutoApprove { sandboxed: true }
         );
         assert!(matches!(
             assess_patch_safety(&escape, Never, &ww, cwd, &none),

@@ -47,3 +47,31 @@ pub fn lark_grammar() -> &'static str {
 mod fuzz_tests;
 #[cfg(test)]
 mod tests;
+
+/// The hidden first argument that makes the `codex` binary apply one patch and exit: how patches
+/// are written from inside the OS sandbox, like any other command.
+pub const APPLY_PATCH_ARG: &str = "--codex-run-as-apply-patch";
+
+/// Entry point for [`APPLY_PATCH_ARG`]: `codex --codex-run-as-apply-patch <patch>` applies the
+/// patch in the current directory, prints the summary and exits 0, or prints one error line and
+/// exits 1.
+pub fn run_apply_patch_main(args: Vec<std::ffi::OsString>) -> ! {
+    let patch = args.get(1).map(|p| p.to_string_lossy().into_owned());
+    let result = match (patch, std::env::current_dir()) {
+        (Some(patch), Ok(cwd)) => verify_patch(&patch, &cwd)
+            .and_then(|action| apply_action(&action))
+            .map_err(|e| e.to_string()),
+        (None, _) => Err(format!("usage: codex {APPLY_PATCH_ARG} <patch>")),
+        (_, Err(err)) => Err(format!("cannot read the current directory: {err}")),
+    };
+    match result {
+        Ok(summary) => {
+            print!("{summary}");
+            std::process::exit(0)
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(1)
+        }
+    }
+}

@@ -23,6 +23,8 @@ use crate::turn::run_isolated_task;
 
 pub(crate) struct ReviewTask {
     pub(crate) request: ReviewRequest,
+    /// Review mode ends once: an interrupt can race the task's own ending.
+    pub(crate) exited: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait]
@@ -97,6 +99,9 @@ impl ReviewTask {
 
     /// Ends review mode: front-ends get the findings, the parent conversation one summary message.
     fn exit(&self, session: &Session, sub_id: &str, output: Option<ReviewOutputEvent>) {
+        if self.exited.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
         let summary = review::review_summary_for_parent(&self.request, output.as_ref());
         session.record_items(&[ResponseItem::user_text(summary)]);
         session.send_event(

@@ -30,8 +30,12 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, patch: &str) -> 
     );
     let changes = action.file_changes();
     let otel = inv.ctx.client.otel();
+    let mut sandboxed = false;
     let auto_approved = match check {
-        SafetyCheck::AutoApprove { .. } => {
+        SafetyCheck::AutoApprove {
+            sandboxed: in_sandbox,
+        } => {
+            sandboxed = in_sandbox && crate::safety::PLATFORM_HAS_SANDBOX;
             otel.tool_decision(
                 APPLY_PATCH,
                 call_id,
@@ -80,13 +84,18 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, patch: &str) -> 
     if let Ok(mut tracker) = inv.turn_diff.lock() {
         tracker.on_patch_begin(&action);
     }
-    let result =
+    // Auto-approved patches are written from inside the sandbox, like commands; a patch the
+    // user approved explicitly is written as approved.
+    let result = if sandboxed {
+        apply_in_sandbox(inv, patch).await
+    } else {
         match tokio::task::spawn_blocking(move || apply_action(&action).map_err(|e| e.to_string()))
             .await
         {
             Ok(result) => result,
             Err(join) => Err(format!("apply_patch stopped unexpectedly: {join}")),
-        };
+        }
+    };
     let (stdout, stderr, output) = match result {
         Ok(stdout) => (stdout.clone(), String::new(), ToolOutput::success(stdout)),
         Err(message) => (String::new(), message.clone(), ToolOutput::failure(message)),
@@ -101,4 +110,30 @@ pub(super) async fn handle(inv: &ToolInvocation, call_id: &str, patch: &str) -> 
         }),
     );
     output
+}
+
+/// Applies `patch` by running this binary's apply-patch entry under the sandbox launcher.
+async fn apply_in_sandbox(inv: &ToolInvocation, patch: &str) -> Result<String, String> {
+    let exe = crate::sandbox::current_exe_for_sandbox().map_err(|e| {
+        format!("cannot start the sandbox (the codex executable was not found: {e})")
+    })?;
+    let command = vec![
+        exe.display().to_string(),
+        crate::apply_patch::APPLY_PATCH_ARG.to_string(),
+        patch.to_string(),
+    ];
+    let argv =
+        crate::sandbox::sandboxed_argv(&exe, &inv.ctx.sandbox_policy, &inv.ctx.cwd, &command);
+    let params = crate::exec::ExecParams {
+        command: argv,
+        cwd: inv.ctx.cwd.clone(),
+        timeout: std::time::Duration::from_secs(60),
+        env: crate::exec::create_env(&inv.sess.config.shell_environment_policy),
+        network_disabled: true,
+    };
+    match crate::exec::run_command(params, inv.cancel.child_token(), None).await {
+        Ok(output) if output.exit_code == 0 => Ok(output.stdout),
+        Ok(output) => Err(format!("apply_patch failed: {}", output.stderr.trim())),
+        Err(err) => Err(format!("apply_patch could not run: {err}")),
+    }
 }

@@ -155,14 +155,30 @@ fn open_checked(path: &Path) -> Result<Connection, Unusable> {
         .map_err(sqlite("configure"))?;
     // WAL: readers never wait for a writer and a crash mid-write leaves the file consistent.
     // `synchronous = NORMAL` may lose the last commits on power loss, which a refresh redoes.
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
-         PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -16384;
-         PRAGMA mmap_size = 268435456;",
-    )
-    .map_err(sqlite("configure"))?;
+    // Switching a new file to WAL takes an exclusive lock, and SQLite answers "busy" at once,
+    // without its busy handler, when another process is doing the same: retry for a while.
+    let mut attempts = 0;
+    loop {
+        let configured = conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -16384;
+             PRAGMA mmap_size = 268435456;",
+        );
+        match configured {
+            Err(rusqlite::Error::SqliteFailure(err, _))
+                if err.code == rusqlite::ErrorCode::DatabaseBusy && attempts < 100 =>
+            {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => {
+                other.map_err(sqlite("configure"))?;
+                break;
+            }
+        }
+    }
     let (version, app_id): (i32, i32) = conn
         .query_row(
             "SELECT user_version, application_id FROM pragma_user_version, pragma_application_id",

@@ -596,3 +596,28 @@ async fn interrupt_while_waiting_for_approval_aborts_the_call() {
     assert_eq!(requests.len(), 2);
     assert_eq!(tool_output_text(&requests[1], "call_1"), "aborted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_approved_patches_are_written_inside_the_sandbox() {
+    // `.git` inside the workspace is read-only in the sandbox: a patch the path check lets through
+    // is still stopped by the kernel, which shows the write happened inside the sandbox.
+    let (run, home) = run_session(
+        &as_strs(&overrides("never", "workspace-write")),
+        vec![
+            patch_turn("r1", "p1", ".git/hooks/post-checkout", "echo owned"),
+            patch_turn("r2", "p2", "src/ok.txt", "fine"),
+            answer("r3"),
+        ],
+        &[],
+        AnswerBy::CallId,
+    )
+    .await;
+    assert!(run.asked.is_empty());
+    assert!(!home.cwd().join(".git/hooks/post-checkout").exists());
+    let refused = tool_output_text(&run.requests[1], "p1");
+    assert!(refused.starts_with("apply_patch failed"), "{refused}");
+    assert_eq!(
+        std::fs::read_to_string(home.cwd().join("src/ok.txt")).unwrap(),
+        "fine\n"
+    );
+}
