@@ -92,12 +92,13 @@ where
                 return Poll::Ready(Some(Ok(chunk.as_ref().to_vec())));
             };
             head.extend_from_slice(chunk.as_ref());
+            // Any number of marks: the parser would choke on a second one just the same.
+            while head.starts_with(UTF8_BOM) {
+                head.drain(..UTF8_BOM.len());
+            }
             if head.len() < UTF8_BOM.len() && UTF8_BOM.starts_with(&head) {
                 self.head = Some(head);
                 continue;
-            }
-            if head.starts_with(UTF8_BOM) {
-                head.drain(..UTF8_BOM.len());
             }
             return Poll::Ready(Some(Ok(head)));
         }
