@@ -284,6 +284,7 @@ impl App {
                 })),
             },
             AppEvent::UpdateModel { model, effort } => self.chat.set_model(model, effort),
+            AppEvent::Review(step) => self.chat.review_step(step),
             AppEvent::UpdateApprovals {
                 approval_policy,
                 sandbox_policy,

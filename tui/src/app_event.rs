@@ -33,6 +33,8 @@ pub enum AppEvent {
     /// Backtrack picked the `nth_from_end` user message: fork the conversation before it and
     /// put `text` back in the composer.
     Backtrack { nth_from_end: usize, text: String },
+    /// The next step of the `/review` popup.
+    Review(crate::chatwidget::ReviewStep),
     /// `/approvals` picked a preset for the next turns.
     UpdateApprovals {
         approval_policy: AskForApproval,

@@ -6,6 +6,8 @@ pub enum SlashCommand {
     Approvals,
     New,
     Compact,
+    Review,
+    Init,
     Diff,
     Status,
     Quit,
@@ -13,11 +15,13 @@ pub enum SlashCommand {
 }
 
 impl SlashCommand {
-    pub const ALL: [SlashCommand; 8] = [
+    pub const ALL: [SlashCommand; 10] = [
         SlashCommand::Model,
         SlashCommand::Approvals,
         SlashCommand::New,
         SlashCommand::Compact,
+        SlashCommand::Review,
+        SlashCommand::Init,
         SlashCommand::Diff,
         SlashCommand::Status,
         SlashCommand::Quit,
@@ -31,6 +35,8 @@ impl SlashCommand {
             SlashCommand::Approvals => "approvals",
             SlashCommand::New => "new",
             SlashCommand::Compact => "compact",
+            SlashCommand::Review => "review",
+            SlashCommand::Init => "init",
             SlashCommand::Diff => "diff",
             SlashCommand::Status => "status",
             SlashCommand::Quit => "quit",
@@ -44,6 +50,8 @@ impl SlashCommand {
             SlashCommand::Approvals => "choose what Codex can do without approval",
             SlashCommand::New => "start a new chat during a conversation",
             SlashCommand::Compact => "summarize the conversation to free up context",
+            SlashCommand::Review => "review my current changes and find issues",
+            SlashCommand::Init => "create an AGENTS.md file with instructions for Codex",
             SlashCommand::Diff => "show git diff (including untracked files)",
             SlashCommand::Status => "show current session configuration and token usage",
             SlashCommand::Quit | SlashCommand::Exit => "exit Codex",
@@ -58,6 +66,8 @@ impl SlashCommand {
                 | SlashCommand::Approvals
                 | SlashCommand::New
                 | SlashCommand::Compact
+                | SlashCommand::Review
+                | SlashCommand::Init
         )
     }
 

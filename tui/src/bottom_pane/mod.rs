@@ -6,6 +6,7 @@ mod backtrack;
 mod command_popup;
 mod composer;
 mod list_selection;
+mod prompt_view;
 mod status;
 mod textarea;
 
@@ -24,6 +25,7 @@ pub use backtrack::BacktrackView;
 pub use composer::InputResult;
 pub use list_selection::ListSelectionView;
 pub use list_selection::SelectionItem;
+pub use prompt_view::PromptView;
 pub use status::FooterHint;
 pub use status::SPINNER_INTERVAL;
 

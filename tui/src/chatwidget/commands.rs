@@ -95,6 +95,8 @@ impl ChatWidget {
             SlashCommand::Approvals => self.open_approvals_popup(),
             SlashCommand::New => self.tx.send(AppEvent::NewSession),
             SlashCommand::Compact => self.submit_op(Op::Compact),
+            SlashCommand::Review => self.open_review_popup(),
+            SlashCommand::Init => self.submit_init(),
             SlashCommand::Diff => self.show_diff(),
             SlashCommand::Status => self.add_history(self.status_card()),
             SlashCommand::Quit | SlashCommand::Exit => self.tx.send(AppEvent::ExitRequest),

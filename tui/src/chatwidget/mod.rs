@@ -5,6 +5,9 @@
 //! the bottom pane until it is done.
 
 mod commands;
+mod review;
+
+pub use review::ReviewStep;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -47,10 +50,12 @@ use crate::history_cell::ExecCell;
 use crate::history_cell::ExecOutput;
 use crate::history_cell::HistoryCell;
 use crate::history_cell::InfoCell;
+use crate::history_cell::McpCallCell;
 use crate::history_cell::PatchCell;
 use crate::history_cell::PatchKind;
 use crate::history_cell::PlanCell;
 use crate::history_cell::ReasoningCell;
+use crate::history_cell::ReviewCell;
 use crate::history_cell::SessionHeaderCell;
 use crate::history_cell::UserMessageCell;
 use crate::history_cell::WebSearchCell;
@@ -84,6 +89,7 @@ pub struct ChatWidget {
     /// Sent as soon as the session is configured (`codex "prompt"`).
     initial_prompt: Option<String>,
     running_execs: Vec<ExecCell>,
+    running_mcp: Vec<McpCallCell>,
     stream: MarkdownStreamCollector,
     /// The current answer already has its first chunk (with the bullet) in the transcript.
     stream_started: bool,
@@ -127,6 +133,7 @@ impl ChatWidget {
             session: None,
             initial_prompt: initial_prompt.filter(|p| !p.trim().is_empty()),
             running_execs: Vec::new(),
+            running_mcp: Vec::new(),
             stream: MarkdownStreamCollector::default(),
             stream_started: false,
             reasoning: String::new(),
@@ -410,6 +417,35 @@ impl ChatWidget {
                     self.add_history(cell);
                 }
             }
+            EventMsg::McpToolCallBegin(ev) => {
+                self.flush_stream();
+                self.running_mcp
+                    .push(McpCallCell::new(ev.call_id, ev.invocation));
+            }
+            EventMsg::McpToolCallProgress(ev) => {
+                if let Some(cell) = self
+                    .running_mcp
+                    .iter_mut()
+                    .find(|c| c.call_id == ev.call_id)
+                {
+                    cell.set_progress(ev.progress, ev.total, ev.message);
+                }
+            }
+            EventMsg::McpToolCallEnd(ev) => {
+                self.flush_stream();
+                let success = ev.is_success();
+                let mut cell = match self
+                    .running_mcp
+                    .iter()
+                    .position(|c| c.call_id == ev.call_id)
+                {
+                    Some(i) => self.running_mcp.remove(i),
+                    // A resumed session replays ends whose begin it may not have shown.
+                    None => McpCallCell::new(ev.call_id.clone(), ev.invocation.clone()),
+                };
+                cell.finish(ev.duration, &ev.result, success);
+                self.add_history(cell);
+            }
             EventMsg::ExecApprovalRequest(ev) => {
                 self.flush_stream();
                 self.bottom_pane.push_approval(ApprovalRequest::Exec {
@@ -485,11 +521,18 @@ impl ChatWidget {
                 };
                 self.add_history(InfoCell::note(format!("Context compacted{detail}")));
             }
-            EventMsg::EnteredReviewMode(_) => {
-                self.add_history(InfoCell::note(">> Code review started <<"))
+            EventMsg::EnteredReviewMode(request) => {
+                self.flush_stream();
+                self.add_history(InfoCell::note(format!(
+                    ">> Code review started: {} <<",
+                    review::request_hint(&request)
+                )));
             }
-            EventMsg::ExitedReviewMode(_) => {
-                self.add_history(InfoCell::note("<< Code review finished >>"))
+            EventMsg::ExitedReviewMode(ev) => {
+                self.flush_stream();
+                self.add_history(ReviewCell {
+                    output: ev.review_output,
+                });
             }
             _ => {}
         }
@@ -544,6 +587,7 @@ impl ChatWidget {
             | EventMsg::ContextCompacted(_)
             | EventMsg::ExecCommandBegin(_)
             | EventMsg::ExecCommandEnd(_)
+            | EventMsg::McpToolCallEnd(_)
             | EventMsg::TokenCount(_) => self.handle_msg(msg),
             EventMsg::PatchApplyBegin(mut ev) => {
                 ev.auto_approved = true;
@@ -592,6 +636,9 @@ impl ChatWidget {
         for cell in std::mem::take(&mut self.running_execs) {
             self.add_history(cell);
         }
+        for cell in std::mem::take(&mut self.running_mcp) {
+            self.add_history(cell);
+        }
     }
 
     fn context_left(&self) -> Option<u8> {
@@ -608,6 +655,12 @@ impl ChatWidget {
     fn active_lines(&self, width: u16) -> Vec<Line<'static>> {
         let mut lines = Vec::new();
         for cell in &self.running_execs {
+            if !lines.is_empty() {
+                lines.push(Line::default());
+            }
+            lines.extend(cell.display_lines(width));
+        }
+        for cell in &self.running_mcp {
             if !lines.is_empty() {
                 lines.push(Line::default());
             }

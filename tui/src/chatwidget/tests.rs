@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use super::*;
 use crate::history_cell::transcript_rows;
+use crate::slash_command::SlashCommand;
 use crate::wrapping::line_text;
 
 struct Harness {
@@ -89,6 +90,7 @@ impl Harness {
                     self.backtracks.push((nth_from_end, text))
                 }
                 AppEvent::UpdateModel { model, effort } => self.chat.set_model(model, effort),
+                AppEvent::Review(step) => self.chat.review_step(step),
                 _ => {}
             }
         }
@@ -537,4 +539,139 @@ fn a_forked_chat_does_not_redraw_the_old_transcript() {
     h.key(KeyCode::Esc, KeyModifiers::NONE);
     h.key(KeyCode::Enter, KeyModifiers::NONE);
     assert_eq!(h.backtracks, vec![(1, "kept question".to_string())]);
+}
+
+#[test]
+fn mcp_tool_call_progress_and_result() {
+    let mut h = harness();
+    h.send(configured());
+    h.send(started());
+    let invocation = McpInvocation {
+        server: "docs".into(),
+        tool: "search".into(),
+        arguments: Some(serde_json::json!({"query": "ratatui"})),
+    };
+    h.send(EventMsg::McpToolCallBegin(McpToolCallBeginEvent {
+        call_id: "m1".into(),
+        invocation: invocation.clone(),
+    }));
+    h.send(EventMsg::McpToolCallProgress(McpToolCallProgressEvent {
+        call_id: "m1".into(),
+        progress: 2.0,
+        total: Some(4.0),
+        message: None,
+    }));
+    assert!(
+        h.viewport()
+            .contains("Calling docs.search({\"query\":\"ratatui\"}) 2/4")
+    );
+    h.send(EventMsg::McpToolCallEnd(McpToolCallEndEvent {
+        call_id: "m1".into(),
+        invocation,
+        duration: Duration::from_millis(12),
+        result: Ok(serde_json::json!({"content": [{"type": "text", "text": "found 3 pages"}]})),
+    }));
+    insta::assert_snapshot!(h.transcript());
+}
+
+#[test]
+fn review_popup_uncommitted_then_findings() {
+    let mut h = harness();
+    h.send(configured());
+    h.type_str("/review");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    insta::assert_snapshot!("review_popup", h.viewport());
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    let request = ReviewRequest {
+        target: ReviewTarget::UncommittedChanges,
+        user_facing_hint: Some("current changes".into()),
+    };
+    assert_eq!(
+        h.ops,
+        vec![Op::Review {
+            review_request: request.clone()
+        }]
+    );
+    h.send(started());
+    h.send(EventMsg::EnteredReviewMode(request));
+    h.send(EventMsg::ExitedReviewMode(ExitedReviewModeEvent {
+        review_output: Some(ReviewOutputEvent {
+            findings: vec![ReviewFinding {
+                title: "[P1] Panics on empty input".into(),
+                body: "`parse(\"\")` indexes past the end.".into(),
+                confidence_score: 0.9,
+                priority: 1,
+                code_location: ReviewCodeLocation {
+                    absolute_file_path: PathBuf::from("/repo/src/parse.rs"),
+                    line_range: ReviewLineRange { start: 4, end: 6 },
+                },
+            }],
+            overall_correctness: "patch is incorrect".into(),
+            overall_explanation: "One crash on empty input.".into(),
+            overall_confidence_score: 0.8,
+        }),
+    }));
+    h.send(complete());
+    insta::assert_snapshot!("review_transcript", h.transcript());
+}
+
+#[test]
+fn review_custom_instructions_and_commit_sha() {
+    let mut h = harness();
+    h.send(configured());
+    h.chat.dispatch_command(SlashCommand::Review);
+    h.key(KeyCode::Char('4'), KeyModifiers::NONE);
+    h.type_str("check errors");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.chat.review_step(ReviewStep::Commits(vec![(
+        "abcdef1234567".into(),
+        "Fix parser".into(),
+    )]));
+    h.pump();
+    h.key(KeyCode::Char('2'), KeyModifiers::NONE);
+    assert_eq!(
+        h.ops,
+        vec![
+            Op::Review {
+                review_request: ReviewRequest {
+                    target: ReviewTarget::Custom {
+                        instructions: "check errors".into()
+                    },
+                    user_facing_hint: Some("check errors".into()),
+                }
+            },
+            Op::Review {
+                review_request: ReviewRequest {
+                    target: ReviewTarget::Commit {
+                        sha: "abcdef1234567".into(),
+                        title: Some("Fix parser".into()),
+                    },
+                    user_facing_hint: Some("commit abcdef1: Fix parser".into()),
+                }
+            },
+        ]
+    );
+    h.send(EventMsg::ExitedReviewMode(ExitedReviewModeEvent {
+        review_output: None,
+    }));
+    assert!(
+        h.transcript()
+            .contains("review interrupted or produced no findings")
+    );
+}
+
+#[test]
+fn init_sends_agents_md_prompt() {
+    let mut h = harness();
+    h.send(configured());
+    h.chat.dispatch_command(SlashCommand::Init);
+    h.pump();
+    assert_eq!(
+        h.ops,
+        vec![Op::UserInput {
+            items: vec![InputItem::Text {
+                text: review::INIT_PROMPT.into()
+            }]
+        }]
+    );
 }

@@ -6,7 +6,9 @@
 //! scrollback, above the live viewport.
 
 mod exec;
+mod mcp;
 mod patch;
+mod review;
 
 use std::fmt::Debug;
 use std::path::Path;
@@ -24,9 +26,11 @@ use ratatui::text::Span;
 pub use exec::ExecCell;
 pub use exec::ExecOutput;
 pub use exec::command_display;
+pub use mcp::McpCallCell;
 pub use patch::PatchCell;
 pub use patch::PatchKind;
 pub use patch::diff_lines;
+pub use review::ReviewCell;
 
 use crate::markdown::render_markdown;
 use crate::wrapping::PrefixedLine;
