@@ -19,7 +19,7 @@ mod policy;
 mod recorder;
 
 #[cfg(test)]
-mod tests;
+mod unit_tests;
 
 pub use error::RolloutError;
 pub use history::COMPACTED_USER_MESSAGES_MAX_BYTES;
