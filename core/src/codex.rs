@@ -14,6 +14,7 @@ use std::sync::atomic::Ordering;
 use codex_mcp_client::McpConnectionManager;
 use codex_mcp_client::McpEvent;
 use codex_mcp_client::McpManagerOptions;
+use codex_mcp_client::McpServerState;
 use codex_otel::ConversationMetadata;
 use codex_otel::ConversationStarts;
 use codex_otel::OtelEventManager;
@@ -31,6 +32,8 @@ use codex_protocol::protocol::EventMsg;
 use codex_protocol::protocol::ExecApprovalRequestEvent;
 use codex_protocol::protocol::FileChange;
 use codex_protocol::protocol::INITIAL_SUBMIT_ID;
+use codex_protocol::protocol::McpListToolsResponseEvent;
+use codex_protocol::protocol::McpServerSummary;
 use codex_protocol::protocol::Op;
 use codex_protocol::protocol::ReviewDecision;
 use codex_protocol::protocol::SandboxPolicy;
@@ -1026,6 +1029,33 @@ async fn submission_loop(
                 session
                     .spawn_task(Arc::clone(&context), sub_id, Vec::new(), task)
                     .await;
+            }
+            Op::ListMcpTools => {
+                let tools = session.mcp.tools();
+                let servers = session
+                    .mcp
+                    .statuses()
+                    .into_iter()
+                    .map(|status| McpServerSummary {
+                        tools: tools
+                            .iter()
+                            .filter(|tool| tool.server == status.server)
+                            .map(|tool| tool.qualified_name.clone())
+                            .collect(),
+                        status: match status.state {
+                            McpServerState::Starting => "starting".to_string(),
+                            McpServerState::Ready { .. } => "ready".to_string(),
+                            McpServerState::Failed { error } => format!("failed: {error}"),
+                            McpServerState::Disabled => "disabled".to_string(),
+                            McpServerState::Stopped => "stopped".to_string(),
+                        },
+                        name: status.server,
+                    })
+                    .collect();
+                session.send_event(
+                    &sub_id,
+                    EventMsg::McpListToolsResponse(McpListToolsResponseEvent { servers }),
+                );
             }
             Op::Compact => {
                 let running = lock(&session.active).is_some();

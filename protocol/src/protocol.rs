@@ -112,6 +112,8 @@ pub enum Op {
     },
     /// Summarise the conversation so far and continue from the summary (`/compact`).
     Compact,
+    /// Ask for the MCP servers, their state and their tools; answered by `mcp_list_tools_response`.
+    ListMcpTools,
     /// Review code in an isolated sub-conversation; answered by `entered_review_mode`, then
     /// `exited_review_mode` with the findings.
     Review { review_request: ReviewRequest },
@@ -331,6 +333,7 @@ pub enum EventMsg {
     McpToolCallEnd(McpToolCallEndEvent),
     /// A progress notification of a running MCP tool call.
     McpToolCallProgress(McpToolCallProgressEvent),
+    McpListToolsResponse(McpListToolsResponseEvent),
     WebSearchEnd(WebSearchEndEvent),
     ExecCommandBegin(ExecCommandBeginEvent),
     ExecCommandOutputDelta(ExecCommandOutputDeltaEvent),
@@ -521,6 +524,21 @@ pub struct McpToolCallEndEvent {
     /// The server's `CallToolResult` (`content`, `structuredContent`, `isError`), or why the call
     /// failed. Serialised like Codex CLI's: `{"Ok": {...}}` or `{"Err": "..."}`.
     pub result: Result<serde_json::Value, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McpListToolsResponseEvent {
+    pub servers: Vec<McpServerSummary>,
+}
+
+/// One configured MCP server as the session sees it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McpServerSummary {
+    pub name: String,
+    /// `starting`, `ready`, `disabled`, `stopped`, or `failed: <why>`.
+    pub status: String,
+    /// Qualified tool names (`<server>__<tool>`) the model is offered.
+    pub tools: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

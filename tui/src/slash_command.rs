@@ -10,12 +10,13 @@ pub enum SlashCommand {
     Init,
     Diff,
     Status,
+    Mcp,
     Quit,
     Exit,
 }
 
 impl SlashCommand {
-    pub const ALL: [SlashCommand; 10] = [
+    pub const ALL: [SlashCommand; 11] = [
         SlashCommand::Model,
         SlashCommand::Approvals,
         SlashCommand::New,
@@ -24,6 +25,7 @@ impl SlashCommand {
         SlashCommand::Init,
         SlashCommand::Diff,
         SlashCommand::Status,
+        SlashCommand::Mcp,
         SlashCommand::Quit,
         SlashCommand::Exit,
     ];
@@ -39,6 +41,7 @@ impl SlashCommand {
             SlashCommand::Init => "init",
             SlashCommand::Diff => "diff",
             SlashCommand::Status => "status",
+            SlashCommand::Mcp => "mcp",
             SlashCommand::Quit => "quit",
             SlashCommand::Exit => "exit",
         }
@@ -54,6 +57,7 @@ impl SlashCommand {
             SlashCommand::Init => "create an AGENTS.md file with instructions for Codex",
             SlashCommand::Diff => "show git diff (including untracked files)",
             SlashCommand::Status => "show current session configuration and token usage",
+            SlashCommand::Mcp => "list the MCP servers, their state and their tools",
             SlashCommand::Quit | SlashCommand::Exit => "exit Codex",
         }
     }

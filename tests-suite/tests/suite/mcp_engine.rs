@@ -207,3 +207,45 @@ async fn progress_notifications_of_a_long_call_are_shown() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_mcp_tools_reports_each_servers_state() {
+    use codex_protocol::protocol::EventMsg;
+    use codex_protocol::protocol::Op;
+
+    let server = MockModelServer::start().await;
+    let home = crate::support::TestHome::new();
+    home.write_config(&format!(
+        "{}\n[mcp_servers.broken]\ncommand = \"/definitely/not/a/program\"\n\n[mcp_servers.off]\ncommand = \"true\"\nenabled = false\n",
+        mock_config(&server, "responses", ""),
+    ));
+    let codex = crate::support::agent::spawn_session(&home, &[]).await;
+    // Give the failing server a moment to be reported.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        codex.submit(Op::ListMcpTools).await.unwrap();
+        let response =
+            crate::support::wait_for_event(&codex, std::time::Duration::from_secs(10), |e| {
+                matches!(e, EventMsg::McpListToolsResponse(_))
+            })
+            .await;
+        let EventMsg::McpListToolsResponse(response) = response else {
+            unreachable!()
+        };
+        let states: Vec<(String, String)> = response
+            .servers
+            .iter()
+            .map(|s| (s.name.clone(), s.status.clone()))
+            .collect();
+        if states.iter().any(|(_, status)| status == "starting") {
+            assert!(std::time::Instant::now() < deadline, "{states:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        }
+        assert_eq!(states.len(), 2, "{states:?}");
+        assert_eq!(states[0].0, "broken");
+        assert!(states[0].1.starts_with("failed:"), "{states:?}");
+        assert_eq!(states[1], ("off".to_string(), "disabled".to_string()));
+        break;
+    }
+}

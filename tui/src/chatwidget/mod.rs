@@ -514,6 +514,7 @@ impl ChatWidget {
             }
             EventMsg::StreamError(ev) => self.bottom_pane.set_status_header(&ev.message),
             EventMsg::BackgroundEvent(ev) => self.add_history(InfoCell::note(ev.message)),
+            EventMsg::McpListToolsResponse(ev) => self.add_history(mcp_servers_card(&ev.servers)),
             EventMsg::ContextCompacted(ev) => {
                 let detail = match (ev.tokens_before, ev.tokens_after) {
                     (Some(before), Some(after)) => format!(" ({before} → {after} tokens)"),
@@ -722,3 +723,38 @@ pub(crate) fn effort_label(effort: Option<ReasoningEffort>) -> &'static str {
 
 #[cfg(test)]
 mod tests;
+
+/// The `/mcp` card: each configured server, its state and the tools the model is offered.
+fn mcp_servers_card(servers: &[codex_protocol::protocol::McpServerSummary]) -> InfoCell {
+    use ratatui::style::Stylize;
+    use ratatui::text::Line;
+    let mut lines = vec![Line::from("/mcp".magenta())];
+    if servers.is_empty() {
+        lines.push(Line::from(
+            "  No MCP servers configured. Add one with `codex mcp add <name> -- <command>`.".dim(),
+        ));
+        return InfoCell::lines(lines);
+    }
+    for server in servers {
+        let status = if server.status == "ready" {
+            server.status.clone().green()
+        } else if server.status.starts_with("failed") {
+            server.status.clone().red()
+        } else {
+            server.status.clone().dim()
+        };
+        lines.push(Line::from(vec![
+            "  ".into(),
+            server.name.clone().bold(),
+            " ".into(),
+            status,
+        ]));
+        if server.tools.is_empty() {
+            lines.push(Line::from("    (no tools)".dim()));
+        }
+        for tool in &server.tools {
+            lines.push(Line::from(format!("    {tool}").dim()));
+        }
+    }
+    InfoCell::lines(lines)
+}

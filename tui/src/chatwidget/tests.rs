@@ -675,3 +675,29 @@ fn init_sends_agents_md_prompt() {
         }]
     );
 }
+
+#[test]
+fn mcp_command_lists_servers_their_state_and_tools() {
+    use codex_protocol::protocol::McpListToolsResponseEvent;
+    use codex_protocol::protocol::McpServerSummary;
+    let mut h = harness();
+    h.send(configured());
+    h.type_str("/mcp");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(h.ops.last(), Some(&Op::ListMcpTools));
+    h.send(EventMsg::McpListToolsResponse(McpListToolsResponseEvent {
+        servers: vec![
+            McpServerSummary {
+                name: "docs".into(),
+                status: "ready".into(),
+                tools: vec!["docs__search".into(), "docs__fetch".into()],
+            },
+            McpServerSummary {
+                name: "broken".into(),
+                status: "failed: command not found: `nope`".into(),
+                tools: Vec::new(),
+            },
+        ],
+    }));
+    insta::assert_snapshot!(h.transcript());
+}
