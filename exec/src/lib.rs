@@ -124,12 +124,6 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
         None => prompt,
     };
 
-    let cli_overrides = root_config_overrides
-        .iter()
-        .chain(config_overrides.iter())
-        .map(|raw| parse_cli_override(raw).map_err(|e| anyhow!("{e}")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-
     let cwd = cwd.as_deref().map(resolve_cwd).transpose()?;
 
     let prompt = input::resolve_prompt(prompt)?;
@@ -139,17 +133,14 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
         .transpose()?;
     let items = input::build_input_items(images, prompt.clone())?;
 
-    let overrides = ConfigOverrides {
-        model,
-        model_provider: oss.then(|| OSS_PROVIDER_ID.to_string()),
-        config_profile,
-        cwd,
-        approval_policy: Some(AskForApproval::Never),
-        sandbox_mode,
-        base_instructions: None,
-        show_raw_agent_reasoning: None,
-    };
-    let config = Config::load(cli_overrides, overrides).map_err(|e| anyhow!("{e}"))?;
+    let color = color_enabled(color);
+    let config = load_session_config(
+        &root_config_overrides,
+        &config_overrides,
+        exec_overrides(model, oss, config_profile, cwd, sandbox_mode),
+        skip_git_repo_check,
+        color,
+    )?;
     // Checked before the session starts so the run fails at once, not after the first request.
     if output_schema.is_some() && config.model_provider.wire_api == WireApi::Chat {
         bail!(
@@ -157,13 +148,6 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
             config.model_provider_id
         );
     }
-
-    if !skip_git_repo_check && !input::is_inside_git_repo(&config.cwd) {
-        bail!("Not inside a trusted directory and --skip-git-repo-check was not specified.");
-    }
-
-    let color = color_enabled(color);
-    print_warnings(&config.warnings, color);
 
     let initial_history = match &command {
         None => InitialHistory::New,
@@ -243,6 +227,48 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> anyhow::Result<i32
         }
         None => Ok(EXIT_SUCCESS),
     }
+}
+
+/// The dedicated flags every `exec` form shares; `exec` never asks for approval.
+pub(crate) fn exec_overrides(
+    model: Option<String>,
+    oss: bool,
+    config_profile: Option<String>,
+    cwd: Option<PathBuf>,
+    sandbox_mode: Option<codex_protocol::config_types::SandboxMode>,
+) -> ConfigOverrides {
+    ConfigOverrides {
+        model,
+        model_provider: oss.then(|| OSS_PROVIDER_ID.to_string()),
+        config_profile,
+        cwd,
+        approval_policy: Some(AskForApproval::Never),
+        sandbox_mode,
+        base_instructions: None,
+        show_raw_agent_reasoning: None,
+    }
+}
+
+/// Loads the config (root `-c` values first, then the subcommand's: later ones win), refuses to
+/// run outside a git repository unless told, and prints the config's warnings.
+pub(crate) fn load_session_config(
+    root_config_overrides: &[String],
+    config_overrides: &[String],
+    overrides: ConfigOverrides,
+    skip_git_repo_check: bool,
+    color: bool,
+) -> anyhow::Result<Config> {
+    let cli_overrides = root_config_overrides
+        .iter()
+        .chain(config_overrides)
+        .map(|raw| parse_cli_override(raw).map_err(|e| anyhow!("{e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let config = Config::load(cli_overrides, overrides).map_err(|e| anyhow!("{e}"))?;
+    if !skip_git_repo_check && !input::is_inside_git_repo(&config.cwd) {
+        bail!("Not inside a trusted directory and --skip-git-repo-check was not specified.");
+    }
+    print_warnings(&config.warnings, color);
+    Ok(config)
 }
 
 fn print_warnings(warnings: &[String], color: bool) {

@@ -9,15 +9,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use anyhow::anyhow;
 use anyhow::bail;
 use codex_core::Codex;
 use codex_core::CodexSpawnOk;
 use codex_core::Config;
-use codex_core::ConfigOverrides;
 use codex_core::InitialHistory;
-use codex_core::config::parse_cli_override;
-use codex_core::model_provider_info::OSS_PROVIDER_ID;
 use codex_core::review::ReviewError;
 use codex_core::review::default_review_hint;
 use codex_core::review::finding_title;
@@ -27,7 +23,6 @@ use codex_core::review::priority_label;
 use codex_core::review::review_hint;
 use codex_core::review::review_user_message;
 use codex_core::review::to_sarif;
-use codex_protocol::protocol::AskForApproval;
 use codex_protocol::protocol::Event;
 use codex_protocol::protocol::EventMsg;
 use codex_protocol::protocol::Op;
@@ -90,28 +85,15 @@ pub(crate) async fn run(
         target,
     };
 
-    let cli_overrides = root_config_overrides
-        .iter()
-        .chain(config_overrides.iter())
-        .map(|raw| parse_cli_override(raw).map_err(|e| anyhow!("{e}")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
     let cwd = cwd.as_deref().map(crate::resolve_cwd).transpose()?;
-    let overrides = ConfigOverrides {
-        model,
-        model_provider: oss.then(|| OSS_PROVIDER_ID.to_string()),
-        config_profile,
-        cwd,
-        approval_policy: Some(AskForApproval::Never),
-        sandbox_mode,
-        base_instructions: None,
-        show_raw_agent_reasoning: None,
-    };
-    let config = Config::load(cli_overrides, overrides).map_err(|e| anyhow!("{e}"))?;
-    if !skip_git_repo_check && !crate::input::is_inside_git_repo(&config.cwd) {
-        bail!("Not inside a trusted directory and --skip-git-repo-check was not specified.");
-    }
     let color = crate::color_enabled(color);
-    crate::print_warnings(&config.warnings, color);
+    let config = crate::load_session_config(
+        &root_config_overrides,
+        &config_overrides,
+        crate::exec_overrides(model, oss, config_profile, cwd, sandbox_mode),
+        skip_git_repo_check,
+        color,
+    )?;
 
     // Catch an unknown branch or an empty change here, before a session is started for nothing.
     let preflight = {
