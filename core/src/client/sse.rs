@@ -45,31 +45,59 @@ where
 
 /// Yields SSE events one by one; errors are already in the engine's terms.
 pub(crate) struct SseReader<S> {
-    events: Pin<Box<EventStream<WithoutBom<S>>>>,
+    events: Pin<Box<EventStream<BodyPieces<S>>>>,
     idle_timeout: Duration,
 }
 
-/// The body with a leading UTF-8 byte-order mark removed, as the SSE spec allows one.
+/// The body as the SSE parser should see it: a leading UTF-8 byte-order mark removed, as the SSE
+/// spec allows one, and no read larger than [`MAX_PIECE`].
+///
 /// `eventsource-stream` 0.2.3 mis-slices a BOM (it drops one byte of three) and panics, which the
-/// SSE property tests found.
-pub(crate) struct WithoutBom<S> {
+/// SSE property tests found. It also moves the rest of its buffer after every line it parses, so
+/// one read of N lines costs O(N × read size); capping the read size keeps a large body (a proxy
+/// that buffers the whole response, a test server) linear in its length.
+pub(crate) struct BodyPieces<S> {
     inner: Pin<Box<S>>,
     /// The first bytes, while they could still be the start of a BOM; `None` once decided.
     head: Option<Vec<u8>>,
+    /// A read not yet handed on in full, and how much of it was.
+    rest: Vec<u8>,
+    rest_pos: usize,
 }
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-impl<S> WithoutBom<S> {
+/// Large enough to cost nothing on real networks (TLS records are 16 KiB), small enough that
+/// moving the parser's buffer once per line stays cheap.
+const MAX_PIECE: usize = 16 * 1024;
+
+impl<S> BodyPieces<S> {
     fn new(inner: S) -> Self {
         Self {
             inner: Box::pin(inner),
             head: Some(Vec::new()),
+            rest: Vec::new(),
+            rest_pos: 0,
         }
+    }
+
+    /// The next at most [`MAX_PIECE`] bytes of `rest`, if any are left.
+    fn next_piece(&mut self) -> Option<Vec<u8>> {
+        if self.rest_pos >= self.rest.len() {
+            return None;
+        }
+        let end = self.rest.len().min(self.rest_pos + MAX_PIECE);
+        let piece = if self.rest_pos == 0 && end == self.rest.len() {
+            std::mem::take(&mut self.rest)
+        } else {
+            self.rest[self.rest_pos..end].to_vec()
+        };
+        self.rest_pos = end;
+        Some(piece)
     }
 }
 
-impl<S, B, E> Stream for WithoutBom<S>
+impl<S, B, E> Stream for BodyPieces<S>
 where
     S: Stream<Item = std::result::Result<B, E>>,
     B: AsRef<[u8]>,
@@ -82,14 +110,20 @@ where
     ) -> std::task::Poll<Option<Self::Item>> {
         use std::task::Poll;
         loop {
+            if let Some(piece) = self.next_piece() {
+                return Poll::Ready(Some(Ok(piece)));
+            }
             let chunk = match self.inner.as_mut().poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => return Poll::Ready(None),
                 Poll::Ready(Some(Err(err))) => return Poll::Ready(Some(Err(err))),
                 Poll::Ready(Some(Ok(chunk))) => chunk,
             };
+            self.rest_pos = 0;
             let Some(mut head) = self.head.take() else {
-                return Poll::Ready(Some(Ok(chunk.as_ref().to_vec())));
+                self.rest.clear();
+                self.rest.extend_from_slice(chunk.as_ref());
+                continue;
             };
             head.extend_from_slice(chunk.as_ref());
             // Any number of marks: the parser would choke on a second one just the same.
@@ -100,7 +134,7 @@ where
                 self.head = Some(head);
                 continue;
             }
-            return Poll::Ready(Some(Ok(head)));
+            self.rest = head;
         }
     }
 }
@@ -113,7 +147,7 @@ where
 {
     pub(crate) fn new(bytes: S, idle_timeout: Duration) -> Self {
         Self {
-            events: Box::pin(WithoutBom::new(bytes).eventsource()),
+            events: Box::pin(BodyPieces::new(bytes).eventsource()),
             idle_timeout,
         }
     }
@@ -184,6 +218,34 @@ mod tests {
             second.map(|e| (e.event, e.data)),
             Some(("x".into(), "2".into()))
         );
+        assert!(matches!(reader.next_event().await, Ok(None)));
+    }
+
+    #[tokio::test]
+    async fn one_large_read_is_parsed_in_pieces_without_losing_characters() {
+        // Multi-byte characters everywhere, so piece boundaries fall inside them too.
+        let events: Vec<String> = (0..5000).map(|i| format!("é{i}€")).collect();
+        let body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+        assert!(body.len() > 4 * MAX_PIECE);
+        let mut reader = SseReader::new(byte_stream(&[&body]), Duration::from_secs(5));
+        let mut seen = Vec::new();
+        while let Some(event) = reader.next_event().await.expect("event") {
+            seen.push(event.data);
+        }
+        assert_eq!(seen, events);
+    }
+
+    #[tokio::test]
+    async fn a_line_longer_than_a_piece_arrives_whole() {
+        let long = "ü".repeat(3 * MAX_PIECE);
+        let body = format!("\u{feff}data: {long}\n\n");
+        let mut reader = SseReader::new(byte_stream(&[&body]), Duration::from_secs(5));
+        let event = reader
+            .next_event()
+            .await
+            .expect("event")
+            .expect("one event");
+        assert_eq!(event.data, long);
         assert!(matches!(reader.next_event().await, Ok(None)));
     }
 
