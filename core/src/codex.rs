@@ -11,6 +11,7 @@ use std::sync::MutexGuard;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 
+use codex_mcp_client::ElicitationPolicy;
 use codex_mcp_client::McpConnectionManager;
 use codex_mcp_client::McpEvent;
 use codex_mcp_client::McpManagerOptions;
@@ -74,6 +75,28 @@ const ORIGINATOR: &str = "codex_cli_rs";
 
 /// Capacity of the submission queue; submitting blocks (asynchronously) when it is full.
 const SUBMISSION_CHANNEL_CAPACITY: usize = 64;
+
+/// Capacity of the queues of MCP server requests (elicitation, sampling) waiting to be forwarded.
+const MCP_REQUEST_CHANNEL_CAPACITY: usize = 16;
+
+/// What a front-end tells the engine about itself when it starts a session.
+#[derive(Debug, Clone, Copy)]
+pub struct SpawnOptions {
+    /// Recorded in the session file.
+    pub source: SessionSource,
+    /// The front-end shows `elicitation_request` events to the user and answers them with
+    /// `Op::ResolveElicitation`. Without it (`codex exec`) every elicitation is declined.
+    pub answers_elicitation: bool,
+}
+
+impl Default for SpawnOptions {
+    fn default() -> Self {
+        Self {
+            source: SessionSource::Cli,
+            answers_elicitation: false,
+        }
+    }
+}
 
 /// The handle a front-end holds: submit ops, read events.
 pub struct Codex {
@@ -154,6 +177,20 @@ impl Codex {
         initial_history: InitialHistory,
         source: SessionSource,
     ) -> Result<CodexSpawnOk> {
+        let options = SpawnOptions {
+            source,
+            ..Default::default()
+        };
+        Self::spawn_with_options(config, initial_history, options).await
+    }
+
+    /// [`Codex::spawn`] with everything a front-end can say about itself.
+    pub async fn spawn_with_options(
+        config: Config,
+        initial_history: InitialHistory,
+        options: SpawnOptions,
+    ) -> Result<CodexSpawnOk> {
+        let source = options.source;
         config.model_provider.api_key().map_err(CodexErr::EnvVar)?;
         let mut config = config;
         // Global and project AGENTS.md, read once: the session's instructions never change.
@@ -222,13 +259,21 @@ impl Codex {
         // MCP servers start in the background; the first request waits only for their startup
         // timeouts, and a server that fails is reported, never fatal.
         let (tx_mcp, rx_mcp) = mpsc::unbounded_channel();
+        let (tx_elicitation, rx_elicitation) = mpsc::channel(MCP_REQUEST_CHANNEL_CAPACITY);
+        let (tx_sampling, rx_sampling) = mpsc::channel(MCP_REQUEST_CHANNEL_CAPACITY);
+        let elicitation = if options.answers_elicitation {
+            ElicitationPolicy::Ask(tx_elicitation)
+        } else {
+            ElicitationPolicy::Decline
+        };
         let (mcp, mcp_errors) = McpConnectionManager::start_with(
             &config.mcp_servers,
             &config.cwd,
             McpManagerOptions {
+                elicitation,
+                sampling: Some(tx_sampling),
                 events: Some(tx_mcp),
                 codex_home: Some(config.codex_home.clone()),
-                ..Default::default()
             },
         );
         let session = Arc::new(Session {
@@ -242,6 +287,7 @@ impl Codex {
             otel_provider,
             mcp,
             mcp_startup_awaited: tokio::sync::OnceCell::new(),
+            elicitations: Default::default(),
             tx_sub: tx_sub.downgrade(),
         });
         otel.conversation_starts(&ConversationStarts {
@@ -296,6 +342,14 @@ impl Codex {
             );
         }
         tokio::spawn(forward_mcp_events(Arc::downgrade(&session), rx_mcp));
+        tokio::spawn(crate::mcp_requests::forward_elicitations(
+            Arc::downgrade(&session),
+            rx_elicitation,
+        ));
+        tokio::spawn(crate::mcp_requests::serve_sampling(
+            Arc::downgrade(&session),
+            rx_sampling,
+        ));
         tokio::spawn(submission_loop(session, Arc::new(context), rx_sub));
 
         let first = rx_event
@@ -478,6 +532,8 @@ pub(crate) struct Session {
     /// The configured MCP servers and their tools.
     pub(crate) mcp: McpConnectionManager,
     mcp_startup_awaited: tokio::sync::OnceCell<()>,
+    /// MCP elicitations waiting for the user's answer.
+    pub(crate) elicitations: crate::mcp_requests::PendingElicitations,
     /// The session's own submission queue, for input that must start a task later. Weak, so the
     /// session still ends when the front-end drops its handle.
     tx_sub: mpsc::WeakSender<Submission>,
@@ -908,6 +964,11 @@ impl Session {
         }
     }
 
+    /// The submission id of the running task, which events about its tool calls carry.
+    pub(crate) fn active_sub_id(&self) -> Option<String> {
+        lock(&self.active).as_ref().map(|task| task.sub_id.clone())
+    }
+
     pub(crate) fn has_pending_input(&self) -> bool {
         !lock(&self.state).pending_input.is_empty()
     }
@@ -922,6 +983,8 @@ impl Session {
             // Dropping the senders resolves every waiting request as denied.
             state.pending_approvals.clear();
         }
+        // Servers waiting on the user hear `cancel` before their tool calls are abandoned.
+        self.elicitations.cancel_all();
         task.cancel.cancel();
         task.handle.abort();
         // Wait until the task is really gone, so nothing it ran records anything after this.
@@ -1072,10 +1135,19 @@ async fn submission_loop(
                         .await;
                 }
             }
+            Op::ResolveElicitation {
+                server_name,
+                request_id,
+                decision,
+                content,
+            } => {
+                session.resolve_elicitation(&sub_id, server_name, request_id, decision, content);
+            }
             Op::Shutdown => {
                 session
                     .abort_active_task(TurnAbortReason::Interrupted)
                     .await;
+                session.elicitations.cancel_all();
                 session.sync_rollout(&sub_id).await;
                 session.rollout.shutdown().await;
                 session.mcp.shutdown().await;

@@ -51,6 +51,7 @@ pub(crate) async fn run_compaction(
             parallel_tool_calls: false,
             base_instructions_override: None,
             output_schema: None,
+            max_output_tokens: None,
             instructions: ctx.base_instructions.clone(),
         };
         match sample_summary(sess, ctx, &prompt, cancel).await {

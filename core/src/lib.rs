@@ -11,6 +11,7 @@ mod environment_context;
 pub mod error;
 pub mod exec;
 mod instructions;
+mod mcp_requests;
 mod model_family;
 pub mod model_provider_info;
 mod project_doc;
@@ -24,6 +25,7 @@ mod turn;
 pub use codex::Codex;
 pub use codex::CodexSpawnOk;
 pub use codex::InitialHistory;
+pub use codex::SpawnOptions;
 /// Session-file lookups for front-ends (listing, finding by id); recording stays inside the engine.
 pub use codex_rollout as rollout;
 pub use config::Config;

@@ -342,6 +342,7 @@ async fn run_turn(
             parallel_tool_calls: false,
             base_instructions_override: None,
             output_schema: ctx.final_output_json_schema.clone(),
+            max_output_tokens: None,
             instructions: ctx.base_instructions.clone(),
         };
         let result = try_run_turn(sess, ctx, sub_id, task, &prompt, &mut progress, cancel).await;

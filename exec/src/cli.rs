@@ -121,7 +121,7 @@ pub struct ResumeArgs {
     #[arg(value_name = "SESSION_ID")]
     pub session_id: Option<String>,
 
-    /// Resume the most recent session instead of naming one.
+    /// Resume the session used last (most recently appended to) instead of naming one.
     #[arg(long = "last", default_value_t = false)]
     pub last: bool,
 

@@ -112,6 +112,7 @@ async fn connect(
         let servers = BTreeMap::from([(SERVER.to_string(), config)]);
         let options = McpManagerOptions {
             elicitation: ElicitationPolicy::AcceptDefaults,
+            sampling: None,
             events: None,
             codex_home: Some(home.to_path_buf()),
         };

@@ -32,6 +32,9 @@ pub struct McpServerConfig {
     pub disabled_tools: Option<Vec<String>>,
     /// Whether calls to this server's tools ask the user first.
     pub approval: McpApproval,
+    /// `sampling = true` (our extension): offer the `sampling` capability and answer the
+    /// server's `sampling/createMessage` with the session's model.
+    pub sampling: bool,
 }
 
 /// `approval = "auto" | "always" | "never"` of one server.
@@ -105,6 +108,7 @@ impl McpServerConfig {
             enabled_tools: None,
             disabled_tools: None,
             approval: McpApproval::Auto,
+            sampling: false,
         }
     }
 
@@ -153,6 +157,7 @@ struct RawMcpServerConfig {
     enabled_tools: Option<Vec<String>>,
     disabled_tools: Option<Vec<String>>,
     approval: Option<McpApproval>,
+    sampling: Option<bool>,
 }
 
 impl TryFrom<RawMcpServerConfig> for McpServerConfig {
@@ -230,6 +235,7 @@ impl TryFrom<RawMcpServerConfig> for McpServerConfig {
             enabled_tools: raw.enabled_tools,
             disabled_tools: raw.disabled_tools,
             approval: raw.approval.unwrap_or_default(),
+            sampling: raw.sampling.unwrap_or(false),
         })
     }
 }
@@ -303,6 +309,7 @@ tool_timeout_sec = 30
 enabled = false
 enabled_tools = ["a", "b"]
 disabled_tools = ["b"]
+sampling = true
 "#,
         )
         .unwrap();
@@ -317,6 +324,7 @@ disabled_tools = ["b"]
             }
         );
         assert!(!config.enabled);
+        assert!(config.sampling);
         assert_eq!(config.startup_timeout, Some(Duration::from_millis(2500)));
         assert_eq!(config.tool_timeout, Some(Duration::from_secs(30)));
         assert!(config.is_tool_enabled("a"));
@@ -345,6 +353,7 @@ env_http_headers = { "X-B" = "B_VAR" }
             }
         );
         assert!(config.enabled);
+        assert!(!config.sampling, "sampling is off unless asked for");
         assert_eq!(config.startup_timeout_or_default(), DEFAULT_STARTUP_TIMEOUT);
         assert_eq!(config.tool_timeout_or_default(), DEFAULT_TOOL_TIMEOUT);
     }

@@ -32,6 +32,7 @@ use crate::handler::CodexClientHandler;
 use crate::handler::ElicitationPolicy;
 use crate::handler::McpProgress;
 use crate::handler::ProgressRouter;
+use crate::handler::SamplingRequest;
 use crate::oauth::FileCredentialStore;
 use crate::oauth::stored_authorization;
 use crate::output::McpToolCallResult;
@@ -50,6 +51,8 @@ pub(crate) struct ConnectSpec {
     pub config: McpServerConfig,
     pub cwd: std::path::PathBuf,
     pub elicitation: ElicitationPolicy,
+    /// Where `sampling/createMessage` requests go; `None` unless the server has `sampling = true`.
+    pub sampling: Option<mpsc::Sender<SamplingRequest>>,
     pub tools_changed: Arc<tokio::sync::Notify>,
     /// Where OAuth tokens are stored; `None` disables OAuth.
     pub codex_home: Option<std::path::PathBuf>,
@@ -68,13 +71,14 @@ impl Connection {
         let server = spec.server.as_str();
         let timeout = spec.config.startup_timeout_or_default();
         let progress = Arc::new(ProgressRouter::default());
-        let handler = CodexClientHandler::new(
+        let mut handler = CodexClientHandler::new(
             server,
             &spec.cwd,
             spec.elicitation.clone(),
             Arc::clone(&progress),
             Arc::clone(&spec.tools_changed),
         );
+        handler.sampling = spec.sampling.clone();
         match &spec.config.transport {
             McpServerTransportConfig::Stdio {
                 command,

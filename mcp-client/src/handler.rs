@@ -1,6 +1,7 @@
 //! What Codex tells servers about itself and how it answers their requests: roots (the session
-//! cwd), elicitation (per [`ElicitationPolicy`]), no sampling; plus routing of progress and
-//! logging notifications.
+//! cwd), elicitation (per [`ElicitationPolicy`]), sampling only for servers configured with
+//! `sampling = true` (answered by whoever holds the [`SamplingRequest`] receiver, since this crate
+//! never talks to the model); plus routing of progress and logging notifications.
 //!
 //! The protocol version is pinned to 2025-11-25: rmcp's default (2026-07-28) is newer than what
 //! current servers and the conformance suite accept.
@@ -15,9 +16,12 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::PoisonError;
 
+use codex_protocol::protocol::McpRequestId;
 use rmcp::ClientHandler;
 use rmcp::model::ClientCapabilities;
 use rmcp::model::ClientInfo;
+use rmcp::model::CreateMessageRequestParams;
+use rmcp::model::CreateMessageResult;
 use rmcp::model::ElicitRequestParams;
 use rmcp::model::ElicitResult;
 use rmcp::model::ElicitationAction;
@@ -29,8 +33,12 @@ use rmcp::model::LoggingMessageNotificationParam;
 use rmcp::model::ProgressNotificationParam;
 use rmcp::model::ProgressToken;
 use rmcp::model::ProtocolVersion;
+use rmcp::model::Role;
 use rmcp::model::Root;
 use rmcp::model::RootsCapabilities;
+use rmcp::model::SamplingCapability;
+use rmcp::model::SamplingMessage;
+use rmcp::model::SamplingMessageContentBlock;
 use rmcp::service::NotificationContext;
 use rmcp::service::RequestContext;
 use rmcp::service::RoleClient;
@@ -63,6 +71,8 @@ pub enum ElicitationPolicy {
 #[derive(Debug)]
 pub struct ElicitationRequest {
     pub server: String,
+    /// The JSON-RPC id of the server's request: with `server`, what names it to the user's answer.
+    pub id: McpRequestId,
     pub message: String,
     /// The JSON schema of the requested form (an object of primitive properties).
     pub requested_schema: Value,
@@ -76,6 +86,32 @@ pub enum ElicitationAnswer {
     Accept(Value),
     Decline,
     Cancel,
+}
+
+/// A server's `sampling/createMessage`, reduced to what a one-shot text request needs.
+#[derive(Debug)]
+pub struct SamplingRequest {
+    pub server: String,
+    pub system_prompt: Option<String>,
+    /// The conversation in order; non-text blocks are described in one line.
+    pub messages: Vec<SamplingTurn>,
+    pub max_tokens: u32,
+    /// The model's text, or a one-line reason it could not be produced (sent as a JSON-RPC error).
+    pub respond: oneshot::Sender<Result<SamplingReply, String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplingTurn {
+    /// `true` for the assistant's messages, `false` for the user's.
+    pub assistant: bool,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplingReply {
+    /// The model that produced `text`, reported to the server.
+    pub model: String,
+    pub text: String,
 }
 
 /// One `notifications/progress` of a tool call.
@@ -149,6 +185,9 @@ pub(crate) struct CodexClientHandler {
     pub server: String,
     pub roots: Vec<Root>,
     pub elicitation: ElicitationPolicy,
+    /// `Some` only for servers configured with `sampling = true`: the capability is advertised
+    /// exactly when requests can be answered.
+    pub sampling: Option<mpsc::Sender<SamplingRequest>>,
     pub progress: Arc<ProgressRouter>,
     /// Woken when the server says its tool list changed.
     pub tools_changed: Arc<tokio::sync::Notify>,
@@ -170,17 +209,21 @@ impl CodexClientHandler {
             server: server.to_string(),
             roots: vec![Root::new(file_uri(cwd)).with_name(name)],
             elicitation,
+            sampling: None,
             progress,
             tools_changed,
         }
     }
 }
 
-/// The `initialize` parameters Codex sends.
-pub fn client_info() -> ClientInfo {
+/// The `initialize` parameters Codex sends; `sampling` only to servers that may use it.
+pub fn client_info_with_sampling(sampling: bool) -> ClientInfo {
     let mut capabilities = ClientCapabilities::default();
     capabilities.roots = Some(RootsCapabilities::default());
     capabilities.elicitation = Some(ElicitationCapability::default());
+    if sampling {
+        capabilities.sampling = Some(SamplingCapability::default());
+    }
     let mut implementation = Implementation::new(CLIENT_NAME, env!("CARGO_PKG_VERSION"));
     implementation.title = Some("Codex".to_string());
     ClientInfo::new(capabilities, implementation)
@@ -189,7 +232,7 @@ pub fn client_info() -> ClientInfo {
 
 impl ClientHandler for CodexClientHandler {
     fn get_info(&self) -> ClientInfo {
-        client_info()
+        client_info_with_sampling(self.sampling.is_some())
     }
 
     async fn list_roots(
@@ -202,7 +245,7 @@ impl ClientHandler for CodexClientHandler {
     async fn create_elicitation(
         &self,
         request: ElicitRequestParams,
-        _context: RequestContext<RoleClient>,
+        context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, rmcp::ErrorData> {
         let ElicitRequestParams::FormElicitationParams {
             message,
@@ -222,12 +265,17 @@ impl ClientHandler for CodexClientHandler {
                 let (respond, answer) = oneshot::channel();
                 let request = ElicitationRequest {
                     server: self.server.clone(),
+                    id: request_id(&context.id),
                     message,
                     requested_schema: schema,
                     respond,
                 };
                 match front_end.send(request).await {
-                    Ok(()) => answer.await.unwrap_or(ElicitationAnswer::Decline),
+                    // A server that cancels its own request no longer waits for an answer.
+                    Ok(()) => tokio::select! {
+                        answer = answer => answer.unwrap_or(ElicitationAnswer::Decline),
+                        () = context.ct.cancelled() => ElicitationAnswer::Cancel,
+                    },
                     Err(_) => ElicitationAnswer::Decline,
                 }
             }
@@ -239,6 +287,57 @@ impl ClientHandler for CodexClientHandler {
             ElicitationAnswer::Decline => ElicitResult::new(ElicitationAction::Decline),
             ElicitationAnswer::Cancel => ElicitResult::new(ElicitationAction::Cancel),
         })
+    }
+
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, rmcp::ErrorData> {
+        let Some(answerer) = &self.sampling else {
+            return Err(rmcp::ErrorData::invalid_request(
+                "sampling is not enabled for this server (set `sampling = true` in its config)",
+                None,
+            ));
+        };
+        let (respond, reply) = oneshot::channel();
+        let request = SamplingRequest {
+            server: self.server.clone(),
+            system_prompt: params.system_prompt,
+            messages: params.messages.into_iter().map(sampling_turn).collect(),
+            max_tokens: params.max_tokens,
+            respond,
+        };
+        if answerer.send(request).await.is_err() {
+            return Err(rmcp::ErrorData::internal_error(
+                "the session that answers sampling requests has ended",
+                None,
+            ));
+        }
+        let reply = tokio::select! {
+            reply = reply => reply,
+            () = context.ct.cancelled() => {
+                return Err(rmcp::ErrorData::internal_error("sampling request cancelled", None));
+            }
+        };
+        match reply {
+            Ok(Ok(reply)) => {
+                let mut result = CreateMessageResult::new(
+                    SamplingMessage::new(
+                        Role::Assistant,
+                        SamplingMessageContentBlock::text(reply.text),
+                    ),
+                    reply.model,
+                );
+                result.stop_reason = Some(CreateMessageResult::STOP_REASON_END_TURN.to_string());
+                Ok(result)
+            }
+            Ok(Err(message)) => Err(rmcp::ErrorData::internal_error(message, None)),
+            Err(_) => Err(rmcp::ErrorData::internal_error(
+                "sampling request was dropped",
+                None,
+            )),
+        }
     }
 
     async fn on_progress(
@@ -273,6 +372,33 @@ impl ClientHandler for CodexClientHandler {
 
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         self.tools_changed.notify_one();
+    }
+}
+
+fn request_id(id: &rmcp::model::RequestId) -> McpRequestId {
+    match id {
+        rmcp::model::NumberOrString::Number(n) => McpRequestId::Integer(*n),
+        rmcp::model::NumberOrString::String(s) => McpRequestId::String(s.to_string()),
+    }
+}
+
+/// A sampling message as text: text blocks verbatim, anything else named in one line.
+fn sampling_turn(message: SamplingMessage) -> SamplingTurn {
+    let text = message
+        .content
+        .into_vec()
+        .into_iter()
+        .map(|block| match block {
+            SamplingMessageContentBlock::Text(text) => text.text,
+            SamplingMessageContentBlock::Image(_) => "[image omitted]".to_string(),
+            SamplingMessageContentBlock::Audio(_) => "[audio omitted]".to_string(),
+            _ => "[tool content omitted]".to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    SamplingTurn {
+        assistant: message.role == Role::Assistant,
+        text,
     }
 }
 
@@ -322,12 +448,29 @@ mod tests {
 
     #[test]
     fn info_pins_the_protocol_and_declares_roots_and_elicitation() {
-        let info = serde_json::to_value(client_info()).unwrap();
+        let info = serde_json::to_value(client_info_with_sampling(false)).unwrap();
         assert_eq!(info["protocolVersion"], PROTOCOL_VERSION);
         assert_eq!(info["clientInfo"]["name"], CLIENT_NAME);
         assert_eq!(
             info["capabilities"],
             json!({"roots": {}, "elicitation": {}})
+        );
+        let info = serde_json::to_value(client_info_with_sampling(true)).unwrap();
+        assert_eq!(
+            info["capabilities"],
+            json!({"roots": {}, "elicitation": {}, "sampling": {}})
+        );
+    }
+
+    #[test]
+    fn sampling_messages_become_text_turns() {
+        let turn = sampling_turn(SamplingMessage::assistant_text("hi"));
+        assert_eq!(
+            turn,
+            SamplingTurn {
+                assistant: true,
+                text: "hi".into()
+            }
         );
     }
 

@@ -3,7 +3,7 @@
 //! It owns everything between `[mcp_servers]` in config.toml and a tool call's output: starting
 //! stdio servers (minimal environment, own process group, stderr kept for error messages) and
 //! connecting to streamable HTTP servers, the handshake (protocol 2025-11-25, roots,
-//! elicitation), naming tools for the model (`<server>__<tool>`), converting their schemas,
+//! elicitation, sampling where enabled), naming tools for the model (`<server>__<tool>`), converting their schemas,
 //! calling them with timeouts and progress, restarting a crashed server once, and OAuth for HTTP
 //! servers ([`oauth`]). It never talks to the model; the engine asks [`McpConnectionManager`] for
 //! tools and calls.
@@ -33,6 +33,9 @@ pub use handler::ElicitationPolicy;
 pub use handler::ElicitationRequest;
 pub use handler::McpProgress;
 pub use handler::PROTOCOL_VERSION;
+pub use handler::SamplingReply;
+pub use handler::SamplingRequest;
+pub use handler::SamplingTurn;
 pub use manager::McpConnectionManager;
 pub use manager::McpEvent;
 pub use manager::McpManagerOptions;

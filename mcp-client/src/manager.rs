@@ -27,6 +27,7 @@ use crate::connection::Connection;
 use crate::error::McpError;
 use crate::handler::ElicitationPolicy;
 use crate::handler::McpProgress;
+use crate::handler::SamplingRequest;
 use crate::naming::ToolRef;
 use crate::naming::qualify_tool_names;
 use crate::output::McpToolCallResult;
@@ -42,6 +43,9 @@ const EXIT_DETAIL_GRACE: Duration = Duration::from_millis(200);
 #[derive(Debug, Clone, Default)]
 pub struct McpManagerOptions {
     pub elicitation: ElicitationPolicy,
+    /// Answers `sampling/createMessage` of the servers configured with `sampling = true`; without
+    /// it no server is offered sampling.
+    pub sampling: Option<mpsc::Sender<SamplingRequest>>,
     /// Receives [`McpEvent`]s: startup results, crashes, tool-list changes.
     pub events: Option<mpsc::UnboundedSender<McpEvent>>,
     /// `$CODEX_HOME`, where OAuth tokens of HTTP servers are stored; `None` disables OAuth.
@@ -201,6 +205,7 @@ impl McpConnectionManager {
                 config: config.clone(),
                 cwd: cwd.to_path_buf(),
                 elicitation: options.elicitation.clone(),
+                sampling: options.sampling.clone().filter(|_| config.sampling),
                 tools_changed: Arc::new(tokio::sync::Notify::new()),
                 codex_home: options.codex_home.clone(),
             };

@@ -119,6 +119,16 @@ pub enum Op {
     Review { review_request: ReviewRequest },
     /// Abort everything, flush, answer `shutdown_complete` and stop.
     Shutdown,
+    /// The user's answer to an `elicitation_request` of MCP server `server_name`.
+    ResolveElicitation {
+        server_name: String,
+        request_id: McpRequestId,
+        decision: ElicitationAction,
+        /// The filled-in form; required with `accept`, ignored otherwise. (An addition to Codex
+        /// CLI's shape, which has no form content.)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<serde_json::Value>,
+    },
 }
 
 /// What a review looks at.
@@ -353,6 +363,49 @@ pub enum EventMsg {
     EnteredReviewMode(ReviewRequest),
     ExitedReviewMode(ExitedReviewModeEvent),
     ShutdownComplete,
+    /// An MCP server asks the user for input during a tool call; answer with
+    /// `Op::ResolveElicitation`.
+    ElicitationRequest(ElicitationRequestEvent),
+}
+
+/// The JSON-RPC id of a request an MCP server sent (a string or an integer, as on the wire).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum McpRequestId {
+    String(String),
+    Integer(i64),
+}
+
+impl fmt::Display for McpRequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            McpRequestId::String(id) => f.write_str(id),
+            McpRequestId::Integer(id) => write!(f, "{id}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ElicitationRequestEvent {
+    pub server_name: String,
+    pub id: McpRequestId,
+    pub message: String,
+    /// JSON schema of the form: an object whose properties are strings, numbers, integers,
+    /// booleans or enums.
+    #[serde(default)]
+    pub requested_schema: serde_json::Value,
+}
+
+/// How the user answered an elicitation (MCP's `action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ElicitationAction {
+    /// Submit the form content.
+    Accept,
+    /// Explicitly refuse to give the information.
+    Decline,
+    /// Dismiss without choosing (closed, interrupted, timed out).
+    Cancel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -937,6 +990,43 @@ mod tests {
             panic!()
         };
         assert_eq!(d.chunk, b"hi");
+    }
+
+    #[test]
+    fn elicitation_shapes_round_trip() {
+        let event = json!({"id": "1", "msg": {"type": "elicitation_request", "server_name": "everything",
+            "id": 3, "message": "Who are you?",
+            "requested_schema": {"type": "object", "properties": {"name": {"type": "string"}}}}});
+        let parsed: Event = serde_json::from_value(event.clone()).unwrap();
+        let EventMsg::ElicitationRequest(request) = &parsed.msg else {
+            panic!("wrong event {parsed:?}")
+        };
+        assert_eq!(request.id, McpRequestId::Integer(3));
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), event);
+
+        let accept = json!({"type": "resolve_elicitation", "server_name": "everything",
+            "request_id": "abc", "decision": "accept", "content": {"name": "Ada"}});
+        let op: Op = serde_json::from_value(accept.clone()).unwrap();
+        assert_eq!(
+            op,
+            Op::ResolveElicitation {
+                server_name: "everything".into(),
+                request_id: McpRequestId::String("abc".into()),
+                decision: ElicitationAction::Accept,
+                content: Some(json!({"name": "Ada"})),
+            }
+        );
+        assert_eq!(serde_json::to_value(&op).unwrap(), accept);
+
+        // Codex CLI's shape (no content) still parses.
+        let decline = json!({"type": "resolve_elicitation", "server_name": "s",
+            "request_id": 7, "decision": "decline"});
+        let op: Op = serde_json::from_value(decline.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&op).unwrap(), decline);
+        assert_eq!(
+            serde_json::to_value(ElicitationAction::Cancel).unwrap(),
+            json!("cancel")
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod git_info;
 mod head;
 mod history;
 pub mod index;
+mod last_active;
 mod list;
 mod load;
 mod lock;

@@ -4,6 +4,8 @@
 //! folders walked newest first, so a page costs a directory walk plus one short head read and one
 //! `stat` per returned session, whatever the number or size of the other sessions. There is no
 //! scan cap: a page ends when it is full or when the files run out, so no session goes missing.
+//! The one exception is [`find_latest_session`], which orders by last append and so has to `stat`
+//! every file (still without opening them).
 
 use std::fmt;
 use std::fs;
@@ -78,6 +80,8 @@ pub struct SessionSummary {
     /// The first real user message; empty when the session has none yet.
     pub preview: String,
     pub forked_from_id: Option<ConversationId>,
+    /// The branch checked out when the session started (from the meta line's `git.branch`).
+    pub git_branch: Option<String>,
 }
 
 /// Lists sessions newest first, `page_size` at a time, starting after `cursor`.
@@ -149,6 +153,7 @@ fn summarize(key: FileKey, path: PathBuf) -> io::Result<Option<SessionSummary>> 
         source: meta.meta.source,
         preview: head.first_user_message.unwrap_or_default(),
         forked_from_id: meta.meta.forked_from_id,
+        git_branch: meta.git.and_then(|git| git.branch),
     }))
 }
 
@@ -184,13 +189,121 @@ pub fn find_session_by_id(codex_home: &Path, id: &str) -> io::Result<Option<Path
     Ok(found)
 }
 
-/// The newest listed session (see [`list_sessions`] for what is listed).
+/// The listed session appended to most recently (`resume --last`): the newest modification
+/// time, ties going to the newer name. See [`list_sessions`] for what is listed.
+///
+/// Resuming appends to the original file, so a session created long ago can be the one used
+/// last, and neither file names nor folder times (appending does not touch the folder) bound
+/// where it is. Our recorders name the file they appended to last in `sessions/last-active`
+/// (see `last_active`): the answer is the later of that file and the newest-created session
+/// (which covers sessions another program started), one `stat` each. Without a usable note,
+/// every file is `stat`ed ([`scan_latest_session`]).
 pub fn find_latest_session(codex_home: &Path) -> io::Result<Option<PathBuf>> {
-    Ok(list_sessions(codex_home, 1, None)?
-        .items
-        .into_iter()
-        .next()
-        .map(|summary| summary.path))
+    let Some(noted) = crate::last_active::read(codex_home).and_then(|path| {
+        let key = FileKey::from_path(&path)?;
+        let modified = fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+        Some((modified, key, path))
+    }) else {
+        return scan_latest_session(codex_home);
+    };
+    let mut newest = None;
+    walk_sessions(codex_home, None, |key, path| {
+        match summarize(key, path) {
+            Ok(Some(summary)) => {
+                newest = Some((summary.updated_at, key, summary.path));
+                return ControlFlow::Break(());
+            }
+            Ok(None) => {}
+            Err(err) => tracing::warn!("skipping session file: {err}"),
+        }
+        ControlFlow::Continue(())
+    })?;
+    let latest = match newest {
+        Some(newest) if (&newest.0, &newest.1) >= (&noted.0, &noted.1) => newest.2,
+        _ => match summarize(noted.1, noted.2) {
+            Ok(Some(summary)) => summary.path,
+            // The note names a file that is no longer a session: trust nothing, scan.
+            _ => return scan_latest_session(codex_home),
+        },
+    };
+    Ok(Some(latest))
+}
+
+/// [`find_latest_session`] by `stat`ing every session file. Only the winner's head is read, to
+/// check that it is a session. The `stat` calls dominate (10,000 of them take about 15 ms on a
+/// small VM), so the day folders are shared out between a few threads.
+fn scan_latest_session(codex_home: &Path) -> io::Result<Option<PathBuf>> {
+    let mut day_dirs = Vec::new();
+    walk_day_dirs(codex_home, None, |day_dir| {
+        day_dirs.push(day_dir.to_path_buf());
+        ControlFlow::Continue(())
+    })?;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, MAX_STAT_THREADS)
+        .min(day_dirs.len().div_ceil(MIN_DIRS_PER_THREAD).max(1));
+    let mut files = if threads == 1 {
+        stat_session_files(day_dirs.iter())
+    } else {
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|first| {
+                    let dirs = day_dirs.iter().skip(first).step_by(threads);
+                    scope.spawn(move || stat_session_files(dirs))
+                })
+                .collect();
+            let mut files = Vec::new();
+            for worker in workers {
+                // Dropping a worker's share could name the wrong session: fail instead.
+                let part = worker
+                    .join()
+                    .map_err(|_| io::Error::other("a thread listing the session folders failed"))?;
+                files.extend(part);
+            }
+            Ok::<_, io::Error>(files)
+        })?
+    };
+    files.sort_unstable_by_key(|&(modified, key, _)| std::cmp::Reverse((modified, key)));
+    for (_, key, path) in files {
+        match summarize(key, path) {
+            Ok(Some(summary)) => return Ok(Some(summary.path)),
+            Ok(None) => {}
+            Err(err) => tracing::warn!("skipping session file: {err}"),
+        }
+    }
+    Ok(None)
+}
+
+/// Threads [`find_latest_session`] uses at most, and the day folders that make one worthwhile.
+const MAX_STAT_THREADS: usize = 4;
+const MIN_DIRS_PER_THREAD: usize = 16;
+
+/// Modification time, name key and path of every session file in `dirs`.
+fn stat_session_files<'a>(
+    dirs: impl Iterator<Item = &'a PathBuf>,
+) -> Vec<(SystemTime, FileKey, PathBuf)> {
+    let mut files = Vec::new();
+    for dir in dirs {
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(err) => {
+                tracing::warn!("skipping {}: {err}", dir.display());
+                continue;
+            }
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let Some(key) = entry.file_name().to_str().and_then(FileKey::from_file_name) else {
+                continue;
+            };
+            // `DirEntry::metadata` stats relative to the open folder: no path lookup per file.
+            let modified = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or_else(|_| key.ts.to_system_time());
+            files.push((modified, key, entry.path()));
+        }
+    }
+    files
 }
 
 /// Calls `visit` for each session file newest first (by name key), only for keys strictly older

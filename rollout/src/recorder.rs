@@ -35,6 +35,7 @@ use crate::git_info::collect_git_info;
 use crate::head::StopAt;
 use crate::head::read_head;
 use crate::is_persisted;
+use crate::last_active;
 use crate::lock::lock_exclusive;
 use crate::names::FileKey;
 use crate::names::FileTimestamp;
@@ -157,6 +158,8 @@ impl RolloutRecorder {
             path: path.clone(),
             needs_newline,
             failure: None,
+            unnoted: false,
+            noted_once: false,
         };
         std::thread::Builder::new()
             .name("codex-rollout-writer".to_string())
@@ -249,6 +252,10 @@ struct Writer {
     needs_newline: bool,
     /// The first write failure since the last flush.
     failure: Option<io::Error>,
+    /// Lines were appended since `sessions/last-active` last named this file ([`last_active`]).
+    unnoted: bool,
+    /// `sessions/last-active` named this file at least once.
+    noted_once: bool,
 }
 
 impl Writer {
@@ -267,6 +274,8 @@ impl Writer {
                     git,
                 }),
             });
+            self.unnoted = true;
+            self.note_last_active();
         }
         while let Some(command) = rx.blocking_recv() {
             match command {
@@ -274,20 +283,45 @@ impl Writer {
                     for line in &lines {
                         self.write_line(line);
                     }
+                    self.unnoted = true;
+                    // At once the first time (a crash mid-turn still leaves the note here),
+                    // then once per flush, i.e. per turn.
+                    if !self.noted_once {
+                        self.note_last_active();
+                    }
                 }
                 Command::Flush { sync, ack } => {
-                    let _ = ack.send(self.take_result(sync));
+                    let result = self.take_result(sync);
+                    self.note_last_active();
+                    let _ = ack.send(result);
                 }
                 Command::Shutdown { ack } => {
                     if let Err(err) = self.take_result(true) {
                         tracing::warn!("{err}");
                     }
+                    self.note_last_active();
                     // Close the file (releasing the lock) before anyone hears that we are done.
                     drop(self);
                     let _ = ack.send(());
                     return;
                 }
             }
+        }
+    }
+
+    /// Names this file in `sessions/last-active` if lines were appended since it last did.
+    fn note_last_active(&mut self) {
+        if !self.unnoted {
+            return;
+        }
+        self.unnoted = false;
+        self.noted_once = true;
+        if let Err(err) = last_active::note(&self.path) {
+            // Only a hint: `resume --last` falls back to scanning.
+            tracing::debug!(
+                "could not note {} as last active: {err}",
+                self.path.display()
+            );
         }
     }
 

@@ -39,6 +39,12 @@ use crate::history_cell::ErrorCell;
 use crate::history_cell::HistoryCell;
 use crate::history_cell::InfoCell;
 use crate::history_cell::transcript_rows;
+use crate::pager::PagerKey;
+use crate::pager::PagerScreen;
+use crate::pager::Transcript;
+use crate::pager::is_transcript_key;
+use crate::resume_picker::ResumeSelection;
+use crate::resume_picker::run_resume_picker;
 use crate::terminal::InlineTerminal;
 
 /// How long to wait for the engine to flush and confirm its shutdown when the user quits.
@@ -62,9 +68,17 @@ pub struct App {
     generation: u64,
     pending_history: Vec<Box<dyn HistoryCell>>,
     transcript_started: bool,
+    /// Cells already written to the scrollback, for the Ctrl-T transcript.
+    transcript: Transcript,
+    /// The Ctrl-T transcript, while open: it owns the screen and history waits for it to close.
+    pager: Option<PagerScreen>,
     shutdown_deadline: Option<Instant>,
     /// A backtrack waiting for the current session to finish writing its file.
     pending_fork: Option<(PathBuf, usize, String)>,
+    /// `/resume` asked for the picker; it runs from the loop, which it pauses.
+    picker_requested: bool,
+    /// A session chosen in `/resume`, waiting for the current session to shut down.
+    pending_resume: Option<PathBuf>,
     error: Option<String>,
     done: bool,
 }
@@ -77,6 +91,8 @@ enum StartFrom {
         path: PathBuf,
         nth_from_end: usize,
     },
+    /// The session recorded at `path`, continued in the same file.
+    Resume(PathBuf),
 }
 
 /// Starts a session in the background and returns the channel its ops go through.
@@ -95,9 +111,26 @@ fn spawn_agent(
                     .await
                     .map(|(history, _warnings)| history)
             }
+            StartFrom::Resume(path) => {
+                InitialHistory::resume_from(&path)
+                    .await
+                    .map(|(history, warnings)| {
+                        for warning in warnings {
+                            tx.insert_history(InfoCell::note(format!("warning: {warning}")));
+                        }
+                        history
+                    })
+            }
         };
         let spawned = match history {
-            Ok(history) => Codex::spawn_with_source(config, history, SessionSource::Cli).await,
+            // The TUI shows MCP elicitation forms, so servers may ask the user.
+            Ok(history) => {
+                let options = codex_core::SpawnOptions {
+                    source: SessionSource::Cli,
+                    answers_elicitation: true,
+                };
+                Codex::spawn_with_options(config, history, options).await
+            }
             Err(err) => Err(err),
         };
         let CodexSpawnOk {
@@ -179,8 +212,12 @@ impl App {
             generation: 0,
             pending_history: Vec::new(),
             transcript_started: false,
+            transcript: Transcript::default(),
+            pager: None,
             shutdown_deadline: None,
             pending_fork: None,
+            picker_requested: false,
+            pending_resume: None,
             error: None,
             done: false,
         };
@@ -189,6 +226,9 @@ impl App {
         let mut input = EventStream::new();
         let mut sigterm = terminate_signal();
         while !app.done {
+            if std::mem::take(&mut app.picker_requested) {
+                app.open_resume_picker(&mut input).await?;
+            }
             let deadline = app
                 .shutdown_deadline
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
@@ -206,6 +246,7 @@ impl App {
                 }
             }
         }
+        app.close_pager()?;
         // Whatever finished last still belongs in the transcript.
         while let Ok(event) = app_rx.try_recv() {
             if let AppEvent::InsertHistoryCell(cell) = event {
@@ -224,7 +265,22 @@ impl App {
     fn handle_terminal_event(&mut self, event: TermEvent) {
         match event {
             TermEvent::Key(key) if key.kind != KeyEventKind::Release => {
-                self.chat.handle_key_event(key)
+                if let Some(pager) = &mut self.pager {
+                    if pager.handle_key(&key) == PagerKey::Close {
+                        let _ = self.close_pager();
+                    }
+                    self.frame.schedule_frame();
+                } else if is_transcript_key(&key) {
+                    match PagerScreen::open() {
+                        Ok(pager) => self.pager = Some(pager),
+                        Err(err) => self.pending_history.push(Box::new(ErrorCell {
+                            message: format!("cannot open the transcript: {err}"),
+                        })),
+                    }
+                    self.frame.schedule_frame();
+                } else {
+                    self.chat.handle_key_event(key)
+                }
             }
             TermEvent::Paste(text) => self.chat.handle_paste(&text),
             TermEvent::Resize(width, height) => {
@@ -244,6 +300,9 @@ impl App {
                 } else if shut_down && let Some(fork) = self.pending_fork.take() {
                     self.start_fork(fork);
                     return Ok(());
+                } else if shut_down && let Some(path) = self.pending_resume.take() {
+                    self.start_resumed(path);
+                    return Ok(());
                 }
                 self.chat.handle_codex_event(event);
             }
@@ -253,6 +312,10 @@ impl App {
             } if generation == self.generation => {
                 if let Some(fork) = self.pending_fork.take() {
                     self.start_fork(fork);
+                    return Ok(());
+                }
+                if let Some(path) = self.pending_resume.take() {
+                    self.start_resumed(path);
                     return Ok(());
                 }
                 if self.shutdown_deadline.is_none() {
@@ -272,6 +335,7 @@ impl App {
             AppEvent::CodexOp(op) => self.chat.submit_op(op),
             AppEvent::ExitRequest => self.request_exit(),
             AppEvent::NewSession => self.new_session(),
+            AppEvent::OpenResumePicker => self.picker_requested = true,
             AppEvent::Backtrack { nth_from_end, text } => match self.chat.rollout_path() {
                 Some(path) if self.pending_fork.is_none() => {
                     // The fork reads the session file: let the session finish writing it.
@@ -345,15 +409,75 @@ impl App {
         self.frame.schedule_frame();
     }
 
+    /// `/resume`: the picker takes the alternate screen while this loop waits (the idle session's
+    /// events wait in the channel). Leaving it changes nothing; choosing another session shuts
+    /// this one down and continues the chosen one once the shutdown is confirmed, so its file
+    /// is complete and unlocked.
+    async fn open_resume_picker(&mut self, input: &mut EventStream) -> io::Result<()> {
+        let choice = run_resume_picker(&self.config.codex_home, input, true).await;
+        // The screen may have changed size meanwhile, and the viewport must be painted again.
+        let (width, height) = crossterm::terminal::size()?;
+        self.terminal.resize(Size::new(width, height));
+        self.frame.schedule_frame();
+        match choice {
+            Ok(ResumeSelection::Resume(path)) => {
+                if self.chat.rollout_path().as_ref() == Some(&path) {
+                    self.pending_history
+                        .push(Box::new(InfoCell::note("This is the session you are in")));
+                } else if self.pending_fork.is_none() && self.pending_resume.is_none() {
+                    self.pending_resume = Some(path);
+                    self.chat.submit_op(Op::Shutdown);
+                }
+            }
+            Ok(ResumeSelection::StartFresh | ResumeSelection::Exit) => {}
+            Err(err) => self.pending_history.push(Box::new(ErrorCell {
+                message: format!("the session picker failed: {err}"),
+            })),
+        }
+        Ok(())
+    }
+
+    fn start_resumed(&mut self, path: PathBuf) {
+        self.generation += 1;
+        let op_tx = spawn_agent(
+            self.config.clone(),
+            StartFrom::Resume(path),
+            self.generation,
+            self.tx.clone(),
+        );
+        let draft = self.chat.composer_text().to_string();
+        self.chat = ChatWidget::new(
+            &self.config,
+            self.tx.clone(),
+            op_tx,
+            self.frame.clone(),
+            None,
+        );
+        self.chat.set_composer_text(&draft);
+        self.frame.schedule_frame();
+    }
+
+    /// Leaves the Ctrl-T transcript, if open, and repaints the inline view in full.
+    fn close_pager(&mut self) -> io::Result<()> {
+        if let Some(pager) = self.pager.take() {
+            pager.close()?;
+            let screen = self.terminal.screen();
+            self.terminal.resize(screen);
+            self.frame.schedule_frame();
+        }
+        Ok(())
+    }
+
     fn draw(&mut self) -> io::Result<()> {
+        if let Some(pager) = &mut self.pager {
+            return pager.draw(&mut self.transcript, &self.pending_history);
+        }
         let width = self.terminal.screen().width;
         let mut rows = Vec::new();
         for cell in self.pending_history.drain(..) {
-            rows.extend(transcript_rows(
-                cell.as_ref(),
-                width,
-                !self.transcript_started,
-            ));
+            let cell_rows = transcript_rows(cell.as_ref(), width, !self.transcript_started);
+            self.transcript.push(cell, width, cell_rows.len());
+            rows.extend(cell_rows);
             self.transcript_started = true;
         }
         let height = self.chat.desired_height(width);

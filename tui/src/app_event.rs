@@ -25,6 +25,8 @@ pub enum AppEvent {
     ExitRequest,
     /// Replace the session by a new, empty one.
     NewSession,
+    /// `/resume`: show the session picker; a chosen session replaces the current one.
+    OpenResumePicker,
     /// `/model` picked a model for the next turns.
     UpdateModel {
         model: String,

@@ -109,7 +109,7 @@ pub struct ResumeCli {
     #[arg(value_name = "SESSION_ID")]
     pub session_id: Option<String>,
 
-    /// Resume the most recent session without showing the picker.
+    /// Resume the session used last (most recently appended to) without showing the picker.
     #[arg(long = "last", default_value_t = false, conflicts_with = "session_id")]
     pub last: bool,
 

@@ -10,11 +10,14 @@ mod app_event;
 mod bottom_pane;
 mod chatwidget;
 mod cli;
+mod file_search;
 mod frame_requester;
 mod fuzzy;
+mod highlight;
 mod history_cell;
 mod markdown;
 mod markdown_stream;
+mod pager;
 mod resume_picker;
 mod slash_command;
 mod terminal;
@@ -35,6 +38,10 @@ pub use cli::ForkCli;
 pub use cli::ResumeCli;
 pub use cli::ResumeMode;
 pub use cli::SandboxModeArg;
+#[doc(hidden)]
+pub use markdown_stream::stream_markdown_for_bench;
+#[doc(hidden)]
+pub use pager::PagerBench;
 pub use resume_picker::ResumeSelection;
 
 /// Exit code after a normal exit.
@@ -172,9 +179,13 @@ async fn initial_history(
 ) -> Result<Option<(InitialHistory, Vec<String>)>, String> {
     let path = match mode {
         ResumeMode::Picker => {
-            match resume_picker::run_resume_picker(&config.codex_home)
-                .await
-                .map_err(|e| format!("the session picker failed: {e}"))?
+            match resume_picker::run_resume_picker(
+                &config.codex_home,
+                &mut crossterm::event::EventStream::new(),
+                false,
+            )
+            .await
+            .map_err(|e| format!("the session picker failed: {e}"))?
             {
                 ResumeSelection::Resume(path) => Some(path),
                 ResumeSelection::StartFresh => None,

@@ -17,14 +17,25 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::text::Span;
 
+use crate::highlight::ColourMode;
+use crate::highlight::highlight_code;
 use crate::wrapping::PrefixedLine;
 
-/// Renders markdown source into logical lines.
+/// Renders markdown source into logical lines; fenced code blocks that name a language the
+/// bundled grammars know are coloured as the environment allows ([`ColourMode::from_env`]).
 pub fn render_markdown(source: &str) -> Vec<PrefixedLine> {
+    render_markdown_with(source, ColourMode::from_env())
+}
+
+/// [`render_markdown`] with an explicit colour mode for code blocks.
+pub fn render_markdown_with(source: &str, colours: ColourMode) -> Vec<PrefixedLine> {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_STRIKETHROUGH);
     options.insert(Options::ENABLE_TASKLISTS);
-    let mut writer = Writer::default();
+    let mut writer = Writer {
+        colours: Some(colours),
+        ..Writer::default()
+    };
     for event in Parser::new_ext(source, options) {
         writer.handle(event);
     }
@@ -40,6 +51,12 @@ enum Container {
     },
 }
 
+/// A fenced or indented code block being collected: it is coloured as a whole at its end.
+struct CodeBlock {
+    info: String,
+    text: String,
+}
+
 #[derive(Default)]
 struct Writer {
     lines: Vec<PrefixedLine>,
@@ -50,7 +67,9 @@ struct Writer {
     containers: Vec<Container>,
     /// Next number of each open list; `None` for bullet lists.
     lists: Vec<Option<u64>>,
-    code_block: Option<Style>,
+    code_block: Option<CodeBlock>,
+    /// `None` only in `Default`; always set by [`render_markdown_with`].
+    colours: Option<ColourMode>,
     /// Destinations of the open links, shown after their text.
     links: Vec<String>,
     /// A block ended; the next block is separated from it by a blank line.
@@ -151,22 +170,31 @@ impl Writer {
     }
 
     fn text(&mut self, text: &str) {
-        if let Some(style) = self.code_block {
-            let mut parts = text.split('\n').peekable();
-            while let Some(part) = parts.next() {
-                // The text of a code block ends with a newline; it closes the last line.
-                if part.is_empty() && parts.peek().is_none() {
-                    break;
-                }
-                self.open_line();
-                self.current.push(Span::styled(part.to_string(), style));
-                self.close_line();
-            }
+        if let Some(block) = &mut self.code_block {
+            block.text.push_str(text);
             return;
         }
         self.open_line();
         let style = self.style();
         self.current.push(Span::styled(text.to_string(), style));
+    }
+
+    /// Writes a finished code block: coloured when its language is known, else in the plain
+    /// code style.
+    fn code_lines(&mut self, block: &CodeBlock) {
+        let colours = self.colours.unwrap_or(ColourMode::Off);
+        let lines = highlight_code(&block.text, &block.info, colours).unwrap_or_else(|| {
+            block
+                .text
+                .lines()
+                .map(|l| Line::from(Span::styled(l.to_string(), CODE_STYLE)))
+                .collect()
+        });
+        for line in lines {
+            self.open_line();
+            self.current.extend(line.spans);
+            self.close_line();
+        }
     }
 
     fn handle(&mut self, event: Event<'_>) {
@@ -228,11 +256,14 @@ impl Writer {
             }
             Tag::CodeBlock(kind) => {
                 self.start_block();
-                let _language = match kind {
-                    CodeBlockKind::Fenced(lang) => lang.to_string(),
+                let info = match kind {
+                    CodeBlockKind::Fenced(info) => info.to_string(),
                     CodeBlockKind::Indented => String::new(),
                 };
-                self.code_block = Some(CODE_STYLE);
+                self.code_block = Some(CodeBlock {
+                    info,
+                    text: String::new(),
+                });
             }
             Tag::List(start) => {
                 // A nested list continues its item without a blank line.
@@ -283,7 +314,9 @@ impl Writer {
                 self.needs_blank = true;
             }
             TagEnd::CodeBlock => {
-                self.code_block = None;
+                if let Some(block) = self.code_block.take() {
+                    self.code_lines(&block);
+                }
                 self.end_block();
             }
             TagEnd::List(_) => {
@@ -352,6 +385,61 @@ mod tests {
         let spans = &lines[0].line.spans;
         assert!(spans[0].style.add_modifier.contains(Modifier::BOLD));
         assert_eq!(spans[2].style.fg, Some(Color::Cyan));
+    }
+
+    /// Lines with each styled span shown as `text⟨colour⟩`.
+    fn styled(lines: &[PrefixedLine]) -> String {
+        lines
+            .iter()
+            .map(|l| {
+                l.line
+                    .spans
+                    .iter()
+                    .map(|s| match s.style.fg {
+                        Some(fg) => format!("{}⟨{fg}⟩", s.content),
+                        None => s.content.to_string(),
+                    })
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    const CODE: &str = "Before:\n\n```rust\nfn main() {\n    let x = \"s\"; // note\n}\n```\n\n```\nplain block\n```\n\n```nosuchlang\nraw text\n```\n";
+
+    #[test]
+    fn fenced_code_is_coloured_by_language() {
+        let lines = render_markdown_with(CODE, ColourMode::Rgb);
+        insta::assert_snapshot!(styled(&lines));
+        let fg = |text: &str| {
+            lines
+                .iter()
+                .flat_map(|l| l.line.spans.iter())
+                .find(|s| s.content == text)
+                .and_then(|s| s.style.fg)
+        };
+        assert!(matches!(fg("fn"), Some(Color::Rgb(..))));
+        assert!(matches!(fg("let"), Some(Color::Rgb(..))));
+        assert_ne!(fg("fn"), fg("\"s"));
+        // No language, or one the grammars do not know: the plain code style.
+        assert_eq!(fg("plain block"), Some(Color::Cyan));
+        assert_eq!(fg("raw text"), Some(Color::Cyan));
+    }
+
+    #[test]
+    fn no_color_keeps_code_plain() {
+        let coloured = render_markdown_with(CODE, ColourMode::Rgb);
+        let plain_lines = render_markdown_with(CODE, ColourMode::Off);
+        let text = |lines: &[PrefixedLine]| -> Vec<String> {
+            lines.iter().map(|l| line_text(&l.line)).collect()
+        };
+        assert_eq!(text(&coloured), text(&plain_lines));
+        assert!(
+            plain_lines
+                .iter()
+                .flat_map(|l| l.line.spans.iter())
+                .all(|s| s.style.fg.is_none() || s.style.fg == Some(Color::Cyan))
+        );
     }
 
     #[test]

@@ -64,6 +64,25 @@ impl MarkdownStreamCollector {
     }
 }
 
+/// Streams `source` through a collector in `chunk`-byte deltas, committing after each, as the
+/// chat widget does; returns the lines committed. For the `transcript` benchmark only.
+#[doc(hidden)]
+pub fn stream_markdown_for_bench(source: &str, chunk: usize) -> usize {
+    let mut collector = MarkdownStreamCollector::default();
+    let mut committed = 0;
+    let mut rest = source;
+    while !rest.is_empty() {
+        let mut end = chunk.min(rest.len());
+        while !rest.is_char_boundary(end) {
+            end += 1;
+        }
+        collector.push_delta(&rest[..end]);
+        committed += collector.commit_complete_lines().len();
+        rest = &rest[end..];
+    }
+    committed + collector.finalize().len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +116,18 @@ mod tests {
         c.push_delta("let b = 2;\n```\n");
         assert_eq!(texts(&c.commit_complete_lines()), vec!["let b = 2;"]);
         assert!(c.finalize().is_empty());
+    }
+
+    #[test]
+    fn streamed_code_is_coloured_like_the_whole_message() {
+        let source = "Try:\n\n```python\ndef f(x):\n    return x + 1  # inc\n```\n\nDone.\n";
+        let mut c = MarkdownStreamCollector::default();
+        let mut streamed = Vec::new();
+        for piece in source.as_bytes().chunks(5) {
+            c.push_delta(std::str::from_utf8(piece).unwrap());
+            streamed.extend(c.commit_complete_lines());
+        }
+        streamed.extend(c.finalize());
+        assert_eq!(streamed, crate::markdown::render_markdown(source));
     }
 }

@@ -35,6 +35,8 @@ use crossterm::event::KeyEvent;
 use crossterm::event::KeyEventKind;
 use crossterm::event::KeyModifiers;
 use crossterm::execute;
+use crossterm::terminal::Clear;
+use crossterm::terminal::ClearType;
 use crossterm::terminal::EnterAlternateScreen;
 use crossterm::terminal::LeaveAlternateScreen;
 use futures::StreamExt;
@@ -64,6 +66,12 @@ const HIT_LIMIT: usize = 100;
 const HIT_ROWS: usize = 2;
 const UPDATED_W: usize = 16;
 const CREATED_W: usize = 16;
+/// Widest branch column; longer names are cut with `…`.
+const BRANCH_MAX_W: usize = 20;
+/// Space between the branch and the title.
+const COLUMN_GAP: usize = 2;
+/// The title keeps at least this many columns: the branch column goes first, then `Created`.
+const TITLE_MIN_W: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResumeSelection {
@@ -108,9 +116,19 @@ pub struct PickerState {
     searching: bool,
     selected: usize,
     error: Option<String>,
+    /// Opened by `/resume` inside a running session: leaving goes back to that session.
+    within_session: bool,
 }
 
 impl PickerState {
+    /// The picker of `/resume`: Esc and Ctrl-C go back to the running session.
+    pub fn within_session() -> Self {
+        Self {
+            within_session: true,
+            ..Self::default()
+        }
+    }
+
     pub fn add_page(&mut self, page: io::Result<SessionsPage>) {
         self.loading = false;
         match page {
@@ -300,16 +318,24 @@ impl PickerState {
             None => self.render_titles(list_rows, &row, buf, now),
         }
 
-        let mut footer = vec![
-            "enter".bold(),
-            " resume   ".dim(),
-            "esc".bold(),
-            " start new   ".dim(),
-            "ctrl + c".bold(),
-            " quit   ".dim(),
-            "↑↓".bold(),
-            " browse".dim(),
-        ];
+        let mut footer = if self.within_session {
+            vec![
+                "enter".bold(),
+                " resume   ".dim(),
+                "esc".bold(),
+                " back to this session   ".dim(),
+            ]
+        } else {
+            vec![
+                "enter".bold(),
+                " resume   ".dim(),
+                "esc".bold(),
+                " start new   ".dim(),
+                "ctrl + c".bold(),
+                " quit   ".dim(),
+            ]
+        };
+        footer.extend(["↑↓".bold(), " browse".dim()]);
         if self.loading && !self.filtered.is_empty() && self.shown_hits().is_none() {
             footer.push("   loading more…".dim());
         }
@@ -323,14 +349,22 @@ impl PickerState {
         buf: &mut Buffer,
         now: SystemTime,
     ) {
-        Line::from(
-            format!(
-                "  {:<UPDATED_W$}{:<CREATED_W$}{}",
-                "Updated", "Created", "Conversation"
-            )
-            .dim(),
-        )
-        .render(row(3), buf);
+        let widest_branch = self
+            .filtered
+            .iter()
+            .filter_map(|&i| self.sessions.get(i)?.git_branch.as_deref())
+            .map(UnicodeWidthStr::width)
+            .max();
+        let columns = Columns::fitting(usize::from(row(0).width), widest_branch);
+        let mut header = format!("  {:<UPDATED_W$}", "Updated");
+        if columns.created {
+            header.push_str(&format!("{:<CREATED_W$}", "Created"));
+        }
+        if columns.branch > 0 {
+            header.push_str(&pad("Branch", columns.branch + COLUMN_GAP));
+        }
+        header.push_str("Conversation");
+        Line::from(header.dim()).render(row(3), buf);
         let first = (self.selected + 1).saturating_sub(list_rows);
         for (offset, &index) in self.filtered.iter().skip(first).take(list_rows).enumerate() {
             let Some(session) = self.sessions.get(index) else {
@@ -338,18 +372,27 @@ impl PickerState {
             };
             let selected = first + offset == self.selected;
             let style = selection_style(selected);
-            let spans = vec![
+            let mut spans = vec![
                 Span::styled(if selected { "› " } else { "  " }, style),
                 Span::styled(
                     format!("{:<UPDATED_W$}", relative_time(session.updated_at, now)),
                     Style::new().dim(),
                 ),
-                Span::styled(
+            ];
+            if columns.created {
+                spans.push(Span::styled(
                     format!("{:<CREATED_W$}", relative_time(session.created_at, now)),
                     Style::new().dim(),
-                ),
-                Span::styled(title_or_placeholder(&session.preview), style),
-            ];
+                ));
+            }
+            if columns.branch > 0 {
+                let branch = elide(session.git_branch.as_deref().unwrap_or(""), columns.branch);
+                spans.push(Span::styled(
+                    pad(&branch, columns.branch + COLUMN_GAP),
+                    Style::new().cyan().dim(),
+                ));
+            }
+            spans.push(Span::styled(title_or_placeholder(&session.preview), style));
             Line::from(spans).render(row(4 + offset as u16), buf);
         }
         if self.filtered.is_empty() {
@@ -402,6 +445,55 @@ impl PickerState {
             Line::from("No sessions match your search".dim().italic()).render(row(4), buf);
         }
     }
+}
+
+/// The optional columns of the session list that fit a width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Columns {
+    created: bool,
+    /// Width of the branch column without its gap; 0 when it is not shown.
+    branch: usize,
+}
+
+impl Columns {
+    /// `widest_branch` is the widest branch name listed (`None`: no session has one, so the
+    /// column would only hold blanks).
+    fn fitting(width: usize, widest_branch: Option<usize>) -> Self {
+        let mut used = 2 + UPDATED_W;
+        let created = used + CREATED_W + TITLE_MIN_W <= width;
+        if created {
+            used += CREATED_W;
+        }
+        let branch = widest_branch
+            .map(|w| w.clamp("Branch".len(), BRANCH_MAX_W))
+            .filter(|w| used + w + COLUMN_GAP + TITLE_MIN_W <= width)
+            .unwrap_or(0);
+        Self { created, branch }
+    }
+}
+
+/// `text` cut to `width` columns, ending in `…` when it had to be cut.
+fn elide(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// `text` followed by spaces up to `width` columns.
+fn pad(text: &str, width: usize) -> String {
+    format!("{text}{}", " ".repeat(width.saturating_sub(text.width())))
 }
 
 fn selection_style(selected: bool) -> Style {
@@ -540,22 +632,41 @@ fn request_search(
 }
 
 /// Shows the picker on the alternate screen until the user chooses. The terminal must be in
-/// raw mode.
-pub async fn run_resume_picker(codex_home: &Path) -> io::Result<ResumeSelection> {
+/// raw mode. `within_session` is set for `/resume`, where leaving returns to the running session
+/// (the choice is then [`ResumeSelection::StartFresh`] or [`ResumeSelection::Exit`] as for
+/// `codex resume`, and the caller reads both as "back").
+///
+/// `input` is the caller's key stream: a second `EventStream` next to a live one can block
+/// (creating one waits for crossterm's reader, which the other one's waiting thread holds until
+/// a key arrives), so the UI keeps exactly one.
+pub async fn run_resume_picker(
+    codex_home: &Path,
+    input: &mut EventStream,
+    within_session: bool,
+) -> io::Result<ResumeSelection> {
     execute!(io::stdout(), EnterAlternateScreen)?;
-    let result = picker_loop(codex_home).await;
+    let state = if within_session {
+        PickerState::within_session()
+    } else {
+        PickerState::default()
+    };
+    let result = picker_loop(codex_home, input, state).await;
     execute!(io::stdout(), LeaveAlternateScreen)?;
     result
 }
 
-async fn picker_loop(codex_home: &Path) -> io::Result<ResumeSelection> {
+async fn picker_loop(
+    codex_home: &Path,
+    input: &mut EventStream,
+    mut state: PickerState,
+) -> io::Result<ResumeSelection> {
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    terminal.clear()?;
+    // Not `Terminal::clear`: it asks the terminal where the cursor is, and the answer cannot be
+    // read while the caller's key stream is waiting for input.
+    execute!(io::stdout(), Clear(ClearType::All))?;
     let (page_tx, mut page_rx) = mpsc::unbounded_channel();
     let (hits_tx, mut hits_rx) = mpsc::unbounded_channel::<SearchAnswer>();
     let index = Arc::new(Mutex::new(IndexSlot::default()));
-    let mut state = PickerState::default();
-    let mut input = EventStream::new();
     loop {
         let visible = usize::from(terminal.size()?.height.saturating_sub(CHROME_ROWS));
         if state.wants_more(visible) {
@@ -599,7 +710,7 @@ mod tests {
     use ratatui::backend::TestBackend;
     use ratatui::style::Modifier;
 
-    fn summary(n: u64, preview: &str, now: SystemTime) -> SessionSummary {
+    fn summary(n: u64, preview: &str, branch: Option<&str>, now: SystemTime) -> SessionSummary {
         SessionSummary {
             path: PathBuf::from(format!("/s/{n}.jsonl")),
             id: ConversationId::new(),
@@ -610,29 +721,48 @@ mod tests {
             source: None,
             preview: preview.to_string(),
             forked_from_id: None,
+            git_branch: branch.map(str::to_string),
         }
     }
 
     fn state(now: SystemTime, more: bool) -> PickerState {
         let mut state = PickerState::default();
         state.begin_load();
-        state.add_page(Ok(SessionsPage {
-            items: vec![
-                summary(1, "fix the failing parser test", now),
-                summary(2, "add a --json flag\nto the exec command", now),
-                summary(30, "", now),
-            ],
-            next_cursor: more.then(|| {
+        let mut page = state_page(now);
+        if let Ok(page) = &mut page {
+            page.next_cursor = more.then(|| {
                 "2025-01-01T00-00-00|67e55044-10b1-426f-9247-bb680e5fe0c8"
                     .parse()
                     .unwrap()
-            }),
-        }));
+            });
+        }
+        state.add_page(page);
         state
     }
 
+    /// Three sessions: on `main`, on a branch too long for its column, and outside git.
+    fn state_page(now: SystemTime) -> io::Result<SessionsPage> {
+        Ok(SessionsPage {
+            items: vec![
+                summary(1, "fix the failing parser test", Some("main"), now),
+                summary(
+                    2,
+                    "add a --json flag\nto the exec command",
+                    Some("feature/exec-json-output-for-scripts"),
+                    now,
+                ),
+                summary(30, "", None, now),
+            ],
+            next_cursor: None,
+        })
+    }
+
     fn draw(state: &PickerState, now: SystemTime) -> Terminal<TestBackend> {
-        let mut terminal = Terminal::new(TestBackend::new(70, 10)).unwrap();
+        draw_width(state, now, 80)
+    }
+
+    fn draw_width(state: &PickerState, now: SystemTime, width: u16) -> Terminal<TestBackend> {
+        let mut terminal = Terminal::new(TestBackend::new(width, 10)).unwrap();
         terminal
             .draw(|f| state.render(f.area(), f.buffer_mut(), now))
             .unwrap();
@@ -644,6 +774,9 @@ mod tests {
         let now = SystemTime::now();
         let mut state = state(now, false);
         insta::assert_snapshot!("picker_list", draw(&state, now).backend());
+        // Narrow terminals drop the branch first, then the creation time.
+        insta::assert_snapshot!("picker_list_60", draw_width(&state, now, 60).backend());
+        insta::assert_snapshot!("picker_list_40", draw_width(&state, now, 40).backend());
         for c in "json".chars() {
             state.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), 5);
         }
@@ -655,6 +788,63 @@ mod tests {
         assert_eq!(
             state.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE), 5),
             Some(ResumeSelection::StartFresh)
+        );
+    }
+
+    #[test]
+    fn within_a_session_esc_goes_back() {
+        let now = SystemTime::now();
+        let mut state = PickerState::within_session();
+        state.add_page(state_page(now));
+        insta::assert_snapshot!("picker_within_session", draw(&state, now).backend());
+        assert_eq!(
+            state.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE), 5),
+            Some(ResumeSelection::StartFresh)
+        );
+        assert_eq!(
+            state.handle_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE), 5),
+            None
+        );
+        assert_eq!(
+            state.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE), 5),
+            Some(ResumeSelection::Resume(PathBuf::from("/s/2.jsonl")))
+        );
+    }
+
+    #[test]
+    fn long_branches_are_elided_and_columns_drop_in_order() {
+        assert_eq!(elide("feature/exec-json", 10), "feature/e…");
+        assert_eq!(elide("main", 10), "main");
+        assert_eq!(pad("main", 6), "main  ");
+        let fit = |width| Columns::fitting(width, Some(30));
+        assert_eq!(
+            fit(80),
+            Columns {
+                created: true,
+                branch: BRANCH_MAX_W
+            }
+        );
+        assert_eq!(
+            fit(60),
+            Columns {
+                created: true,
+                branch: 0
+            }
+        );
+        assert_eq!(
+            fit(40),
+            Columns {
+                created: false,
+                branch: 0
+            }
+        );
+        assert_eq!(
+            Columns::fitting(80, None),
+            Columns {
+                created: true,
+                branch: 0
+            },
+            "no branch anywhere: no empty column"
         );
     }
 

@@ -10,13 +10,14 @@ pub enum SlashCommand {
     Init,
     Diff,
     Status,
+    Resume,
     Mcp,
     Quit,
     Exit,
 }
 
 impl SlashCommand {
-    pub const ALL: [SlashCommand; 11] = [
+    pub const ALL: [SlashCommand; 12] = [
         SlashCommand::Model,
         SlashCommand::Approvals,
         SlashCommand::New,
@@ -25,6 +26,7 @@ impl SlashCommand {
         SlashCommand::Init,
         SlashCommand::Diff,
         SlashCommand::Status,
+        SlashCommand::Resume,
         SlashCommand::Mcp,
         SlashCommand::Quit,
         SlashCommand::Exit,
@@ -41,6 +43,7 @@ impl SlashCommand {
             SlashCommand::Init => "init",
             SlashCommand::Diff => "diff",
             SlashCommand::Status => "status",
+            SlashCommand::Resume => "resume",
             SlashCommand::Mcp => "mcp",
             SlashCommand::Quit => "quit",
             SlashCommand::Exit => "exit",
@@ -57,6 +60,7 @@ impl SlashCommand {
             SlashCommand::Init => "create an AGENTS.md file with instructions for Codex",
             SlashCommand::Diff => "show git diff (including untracked files)",
             SlashCommand::Status => "show current session configuration and token usage",
+            SlashCommand::Resume => "resume a saved chat in place of this one",
             SlashCommand::Mcp => "list the MCP servers, their state and their tools",
             SlashCommand::Quit | SlashCommand::Exit => "exit Codex",
         }
@@ -69,6 +73,7 @@ impl SlashCommand {
             SlashCommand::Model
                 | SlashCommand::Approvals
                 | SlashCommand::New
+                | SlashCommand::Resume
                 | SlashCommand::Compact
                 | SlashCommand::Review
                 | SlashCommand::Init

@@ -39,6 +39,11 @@ pub(crate) fn build_request(prompt: &Prompt, model: &str) -> Value {
     {
         object.insert("tools".to_string(), Value::Array(tools));
     }
+    if let Some(max_tokens) = prompt.max_output_tokens
+        && let Some(object) = body.as_object_mut()
+    {
+        object.insert("max_tokens".to_string(), max_tokens.into());
+    }
     body
 }
 
@@ -718,5 +723,11 @@ mod tests {
         );
         let bare = Prompt::default();
         assert!(build_request(&bare, "m").get("tools").is_none());
+        assert!(build_request(&bare, "m").get("max_tokens").is_none());
+        let capped = Prompt {
+            max_output_tokens: Some(100),
+            ..Default::default()
+        };
+        assert_eq!(build_request(&capped, "m")["max_tokens"], 100);
     }
 }

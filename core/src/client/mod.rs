@@ -57,6 +57,9 @@ pub struct Prompt {
     pub base_instructions_override: Option<String>,
     /// JSON Schema the final answer must follow (`text.format`).
     pub output_schema: Option<serde_json::Value>,
+    /// Caps the answer's length (`max_output_tokens`; `max_tokens` on Chat). Agent turns leave it
+    /// unset; an MCP server's sampling request sets it.
+    pub max_output_tokens: Option<u32>,
 }
 
 impl Prompt {

@@ -64,6 +64,8 @@ pub(crate) struct ResponsesRequest<'a> {
     prompt_cache_key: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<TextControls<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_output_tokens: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -141,6 +143,7 @@ pub(crate) fn build_request<'a>(
         include,
         prompt_cache_key: settings.conversation_id.to_string(),
         text,
+        max_output_tokens: prompt.max_output_tokens,
     }
 }
 
@@ -618,6 +621,7 @@ mod tests {
             parallel_tool_calls: false,
             base_instructions_override: None,
             output_schema: Some(schema.clone()),
+            max_output_tokens: Some(512),
         };
         let body = serde_json::to_value(build_request(&prompt, &settings("gpt-5"))).unwrap();
         assert_eq!(
@@ -640,7 +644,8 @@ mod tests {
                     "verbosity": "low",
                     "format": {"type": "json_schema", "strict": true,
                         "name": "codex_output_schema", "schema": schema}
-                }
+                },
+                "max_output_tokens": 512
             })
         );
     }
@@ -655,6 +660,7 @@ mod tests {
         let body = serde_json::to_value(build_request(&prompt, &settings("gpt-4.1"))).unwrap();
         assert_eq!(body["instructions"], "review");
         assert!(body.get("reasoning").is_none(), "{body}");
+        assert!(body.get("max_output_tokens").is_none(), "{body}");
         assert!(body.get("text").is_none(), "{body}");
         assert_eq!(body["include"], json!([]));
         assert_eq!(body["tools"], json!([]));

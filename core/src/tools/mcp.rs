@@ -130,6 +130,7 @@ pub(super) async fn handle(
             result = &mut call => break result,
         }
     };
+    inv.sess.end_elicitations_of(&inv.sub_id, &tool.server);
     let output = match &result {
         Ok(result) => {
             let (content, success) = codex_mcp_client::to_function_output(result);

@@ -231,3 +231,174 @@ async fn lookup_by_id_uses_file_names() {
     );
     assert_eq!(find_latest_session(home.path()).unwrap(), Some(recorded));
 }
+
+#[test]
+fn listing_carries_the_git_branch_of_the_meta_line() {
+    let home = TempDir::new().unwrap();
+    let on_branch = "67e55044-10b1-426f-9247-bb680e5fe0c8";
+    let mut meta = meta_line(on_branch, "/w");
+    meta["payload"]["git"] = json!({"commit_hash": "8f2d0c3", "branch": "fix/login-race"});
+    write_session_file(
+        home.path(),
+        "2025-03-04T05-06-07",
+        on_branch,
+        &[meta, user_line("question")],
+    );
+    let detached = "67e55044-10b1-426f-9247-bb680e5fe0c9";
+    write_session_file(
+        home.path(),
+        "2025-03-04T05-06-08",
+        detached,
+        &[meta_line(detached, "/w"), user_line("question")],
+    );
+    let page = list_sessions(home.path(), 10, None).unwrap();
+    let branches: Vec<Option<&str>> = page
+        .items
+        .iter()
+        .map(|item| item.git_branch.as_deref())
+        .collect();
+    assert_eq!(branches, vec![None, Some("fix/login-race")]);
+}
+
+fn set_modified(path: &Path, at: std::time::SystemTime) {
+    std::fs::File::options()
+        .append(true)
+        .open(path)
+        .unwrap()
+        .set_modified(at)
+        .unwrap();
+}
+
+#[test]
+fn latest_session_is_the_one_appended_to_last() {
+    let home = TempDir::new().unwrap();
+    let expected = listing_fixture(home.path());
+    let path_of = |id: &str| find_session_by_id(home.path(), id).unwrap().unwrap();
+    let base = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_000);
+    // Every file written at the same instant: the newest name wins the tie.
+    for id in &expected {
+        set_modified(&path_of(id), base);
+    }
+    assert_eq!(
+        find_latest_session(home.path()).unwrap(),
+        Some(path_of(&expected[0]))
+    );
+
+    // The oldest session, resumed today, is the latest.
+    let oldest = path_of(expected.last().unwrap());
+    set_modified(&oldest, base + Duration::from_secs(60));
+    assert_eq!(find_latest_session(home.path()).unwrap(), Some(oldest));
+
+    // A newer file that is not a session (no meta line) is passed over.
+    let no_meta = home
+        .path()
+        .join("sessions/2025/01/02")
+        .join("rollout-2025-01-02T07-00-00-44444444-4444-4444-8444-444444444444.jsonl");
+    set_modified(&no_meta, base + Duration::from_secs(120));
+    assert_eq!(
+        find_latest_session(home.path()).unwrap(),
+        Some(path_of(expected.last().unwrap()))
+    );
+
+    // Appending for real moves the mtime too.
+    let middle = path_of(&expected[2]);
+    let mut file = std::fs::File::options().append(true).open(&middle).unwrap();
+    file.write_all(user_line("one more").to_string().as_bytes())
+        .unwrap();
+    file.write_all(b"\n").unwrap();
+    drop(file);
+    assert_eq!(find_latest_session(home.path()).unwrap(), Some(middle));
+}
+
+#[test]
+fn latest_session_is_found_across_many_day_folders() {
+    let home = TempDir::new().unwrap();
+    let base = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_000);
+    // Enough folders for the stat work to be shared between threads.
+    let mut paths = Vec::new();
+    for day in 0..40u64 {
+        let date = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Days::new(day);
+        let ts = format!("{}T10-00-00", date.format("%Y-%m-%d"));
+        let id = format!("67e55044-10b1-426f-9247-{:012}", day);
+        let path = write_session_file(
+            home.path(),
+            &ts,
+            &id,
+            &[meta_line(&id, "/w"), user_line("q")],
+        );
+        set_modified(&path, base + Duration::from_secs(day));
+        paths.push(path);
+    }
+    assert_eq!(
+        find_latest_session(home.path()).unwrap().as_ref(),
+        paths.last()
+    );
+    for pick in [0, 17, 31] {
+        set_modified(
+            &paths[pick],
+            base + Duration::from_secs(1_000 + pick as u64),
+        );
+        assert_eq!(
+            find_latest_session(home.path()).unwrap().as_ref(),
+            Some(&paths[pick])
+        );
+    }
+}
+
+#[tokio::test]
+async fn latest_session_follows_the_recorders_note_and_newer_sessions() {
+    let home = TempDir::new().unwrap();
+    let expected = listing_fixture(home.path());
+    let path_of = |id: &str| find_session_by_id(home.path(), id).unwrap().unwrap();
+    let base = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_000);
+    for id in &expected {
+        set_modified(&path_of(id), base);
+    }
+    let note = home.path().join("sessions/last-active");
+    assert!(!note.exists());
+
+    // Our recorder continues the oldest session: the note names it, and it wins.
+    let oldest = path_of(expected.last().unwrap());
+    let recorder = RolloutRecorder::resume(&oldest).await.unwrap();
+    recorder.record_items(&[user("continued")]);
+    recorder.flush().await.unwrap();
+    recorder.shutdown().await;
+    assert_eq!(
+        std::fs::read_to_string(&note).unwrap(),
+        "2024/12/31/rollout-2024-12-31T23-59-59-9a000000-0000-4000-8000-000000000001.jsonl\n"
+    );
+    assert_eq!(
+        find_latest_session(home.path()).unwrap(),
+        Some(oldest.clone())
+    );
+
+    // A session another program starts later (no note) is newer than the noted one.
+    let id = "55555555-5555-4555-8555-555555555555";
+    write_session_file(
+        home.path(),
+        "2025-03-01T00-00-00",
+        id,
+        &[meta_line(id, "/w")],
+    );
+    let started_elsewhere = path_of(id);
+    set_modified(
+        &started_elsewhere,
+        std::time::SystemTime::now() + Duration::from_secs(60),
+    );
+    assert_eq!(
+        find_latest_session(home.path()).unwrap(),
+        Some(started_elsewhere.clone())
+    );
+
+    // A note naming a file that is gone, or garbage: every file is looked at instead.
+    std::fs::remove_file(&started_elsewhere).unwrap();
+    std::fs::remove_file(&oldest).unwrap();
+    let newest_left = path_of(&expected[0]);
+    assert_eq!(find_latest_session(home.path()).unwrap(), Some(newest_left));
+    std::fs::write(&note, "../../etc/passwd\n").unwrap();
+    set_modified(&path_of(&expected[3]), base + Duration::from_secs(5));
+    assert_eq!(
+        find_latest_session(home.path()).unwrap(),
+        Some(path_of(&expected[3]))
+    );
+}

@@ -332,3 +332,46 @@ async fn resume_of_an_unknown_id_says_where_it_looked() {
     );
     assert!(server.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_last_continues_the_session_appended_to_last_not_the_newest_created() {
+    let server = MockModelServer::start().await;
+    for (i, answer) in ["older answer", "newer answer", "older again", "last answer"]
+        .iter()
+        .enumerate()
+    {
+        server.push(MockResponse::sse(sse::answer(&format!("r{i}"), &[answer])));
+    }
+    let home = git_home(&server);
+    assert_eq!(run(&home, &["exec", "older"]).await.status.code(), Some(0));
+    let older = session_files(home.path()).remove(0);
+    // File names carry the creation second: make "newer" newer by name too.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(run(&home, &["exec", "newer"]).await.status.code(), Some(0));
+    let files = session_files(home.path());
+    assert_eq!(files.len(), 2);
+    let newer = files.iter().find(|f| **f != older).unwrap().clone();
+    assert!(session_id(&newer) != session_id(&older));
+
+    // The older session is used again: it is now the one appended to last.
+    let out = run(&home, &["exec", "resume", &session_id(&older), "again"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(&home, &["exec", "--json", "resume", "--last", "which one"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let first_line: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(first_line["thread_id"], session_id(&older));
+
+    let requests = server.requests();
+    assert_eq!(
+        conversation(&requests[3].body),
+        vec![
+            "user: <environment_context>",
+            "user: older",
+            "assistant: older answer",
+            "user: again",
+            "assistant: older again",
+            "user: which one",
+        ]
+    );
+    assert_eq!(session_files(home.path()).len(), 2, "no new session file");
+}

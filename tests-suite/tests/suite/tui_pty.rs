@@ -21,14 +21,14 @@ use crate::support::TestHome;
 use crate::support::codex_bin;
 use crate::support::sse;
 
-const WIDTH: u16 = 100;
-const HEIGHT: u16 = 30;
-const TIMEOUT: Duration = Duration::from_secs(15);
+pub(super) const WIDTH: u16 = 100;
+pub(super) const HEIGHT: u16 = 30;
+pub(super) const TIMEOUT: Duration = Duration::from_secs(15);
 /// What the composer shows when it is empty: the UI is ready for input.
-const COMPOSER_READY: &str = "Ask Codex to do anything";
+pub(super) const COMPOSER_READY: &str = "Ask Codex to do anything";
 
 /// One tmux server (own socket) running one `codex` in a 100x30 window.
-struct TuiSession {
+pub(super) struct TuiSession {
     socket: String,
     /// The server's socket file, removed with the server.
     socket_path: String,
@@ -43,7 +43,7 @@ fn tmux_available() -> bool {
 }
 
 /// `None` (after printing why) when tmux is missing outside CI.
-fn require_tmux() -> Option<()> {
+pub(super) fn require_tmux() -> Option<()> {
     if tmux_available() {
         return Some(());
     }
@@ -59,7 +59,7 @@ fn require_tmux() -> Option<()> {
 impl TuiSession {
     /// Starts `codex args…` in `home`'s work dir. When codex exits, the pane prints whether the
     /// terminal is back in canonical mode and the exit code, then stays open to be read.
-    fn start(home: &TestHome, args: &[&str]) -> Self {
+    pub(super) fn start(home: &TestHome, args: &[&str]) -> Self {
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let socket = format!(
             "codex-test-{}-{}",
@@ -98,7 +98,7 @@ impl TuiSession {
         session
     }
 
-    fn tmux(&self, args: &[&str]) -> Output {
+    pub(super) fn tmux(&self, args: &[&str]) -> Output {
         Command::new("tmux")
             .args(["-L", &self.socket])
             .args(args)
@@ -106,26 +106,26 @@ impl TuiSession {
             .expect("run tmux")
     }
 
-    fn screen(&self) -> String {
+    pub(super) fn screen(&self) -> String {
         text(&self.tmux(&["capture-pane", "-p"]).stdout)
     }
 
     /// The screen plus the scrollback above it.
-    fn transcript(&self) -> String {
+    pub(super) fn transcript(&self) -> String {
         text(&self.tmux(&["capture-pane", "-p", "-S", "-"]).stdout)
     }
 
     /// Literal text (no key-name lookup).
-    fn type_text(&self, text: &str) {
+    pub(super) fn type_text(&self, text: &str) {
         self.tmux(&["send-keys", "-l", text]);
     }
 
-    fn key(&self, key: &str) {
+    pub(super) fn key(&self, key: &str) {
         self.tmux(&["send-keys", key]);
     }
 
     /// Polls the scrollback and screen until `pred` holds; panics with the screen otherwise.
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    pub(super) fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let transcript = self.transcript();
@@ -139,7 +139,7 @@ impl TuiSession {
         }
     }
 
-    fn wait_for_text(&self, needle: &str) -> String {
+    pub(super) fn wait_for_text(&self, needle: &str) -> String {
         self.wait_for(needle, |t| t.contains(needle))
     }
 }
@@ -153,11 +153,11 @@ impl Drop for TuiSession {
     }
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(super) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn home_with(server: &MockModelServer, overrides: &[(&str, &str)]) -> TestHome {
+pub(super) fn home_with(server: &MockModelServer, overrides: &[(&str, &str)]) -> TestHome {
     let mut config = crate::support::mock_config(server, "responses", "");
     for (key, value) in overrides {
         config = config
@@ -177,7 +177,7 @@ fn home_with(server: &MockModelServer, overrides: &[(&str, &str)]) -> TestHome {
     home
 }
 
-fn session_files(home: &Path) -> usize {
+pub(super) fn session_files(home: &Path) -> usize {
     fn walk(dir: &Path, count: &mut usize) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let path = entry.path();

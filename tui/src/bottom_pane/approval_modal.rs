@@ -14,7 +14,6 @@ use ratatui::style::Style;
 use ratatui::style::Stylize;
 use ratatui::text::Line;
 use ratatui::text::Span;
-use ratatui::widgets::Widget;
 
 use super::BottomPaneView;
 use crate::app_event::AppEvent;
@@ -154,7 +153,7 @@ impl ApprovalModal {
                 reason,
                 ..
             } => {
-                lines.push(Line::from("Allow Codex to run this command?".bold()));
+                push_title(&mut lines, "Allow Codex to run this command?", width);
                 let cmd: Vec<PrefixedLine> = command_display(command)
                     .lines()
                     .map(|l| PrefixedLine::plain(Line::from(l.to_string())))
@@ -173,9 +172,11 @@ impl ApprovalModal {
             ApprovalRequest::ApplyPatch {
                 reason, grant_root, ..
             } => {
-                lines.push(Line::from(
-                    "Allow Codex to apply the proposed changes above?".bold(),
-                ));
+                push_title(
+                    &mut lines,
+                    "Allow Codex to apply the proposed changes above?",
+                    width,
+                );
                 if let Some(root) = grant_root {
                     lines.push(Line::from(
                         format!(
@@ -197,13 +198,32 @@ impl ApprovalModal {
                 Style::new()
             };
             let marker = if selected { "› " } else { "  " };
-            lines.push(Line::from(vec![
-                Span::styled(format!("{marker}{}. {}", index + 1, choice.label), style),
+            let number = format!("{marker}{}. ", index + 1);
+            // Long labels wrap under themselves rather than being cut at narrow widths.
+            let indent = " ".repeat(number.chars().count());
+            let label = PrefixedLine::plain(Line::from(vec![
+                Span::styled(choice.label.to_string(), style),
                 Span::styled(format!(" ({})", choice.key), Style::new().dim()),
             ]));
+            lines.extend(wrap_with_prefix(
+                &[label],
+                width,
+                &Line::from(Span::styled(number, style)),
+                &Line::from(indent),
+            ));
         }
         lines
     }
+}
+
+fn push_title(lines: &mut Vec<Line<'static>>, title: &str, width: usize) {
+    let title = PrefixedLine::plain(Line::from(title.to_string().bold()));
+    lines.extend(wrap_with_prefix(
+        &[title],
+        width,
+        &Line::default(),
+        &Line::default(),
+    ));
 }
 
 fn push_reason(lines: &mut Vec<Line<'static>>, reason: Option<&str>, width: usize) {
@@ -262,12 +282,7 @@ impl BottomPaneView for ApprovalModal {
     }
 
     fn render(&self, area: Rect, buf: &mut Buffer) {
-        for (i, line) in self.body(area.width).iter().enumerate() {
-            if i as u16 >= area.height {
-                break;
-            }
-            line.render(Rect::new(area.x, area.y + i as u16, area.width, 1), buf);
-        }
+        super::render_lines(&self.body(area.width), area, buf);
     }
 }
 
@@ -307,6 +322,22 @@ mod tests {
             grant_root: None,
         });
         insta::assert_snapshot!("patch_approval_narrow", snapshot(&patch, 40).backend());
+    }
+
+    #[test]
+    fn exec_request_at_40_and_120_columns() {
+        let long = ApprovalModal::new(ApprovalRequest::Exec {
+            call_id: "call_3".into(),
+            command: vec![
+                "bash".into(),
+                "-lc".into(),
+                "cargo test --workspace --all-features -- --test-threads=1".into(),
+            ],
+            cwd: PathBuf::from("/home/dev/code/projects/codex"),
+            reason: Some("Run the whole test suite once more, one thread at a time".into()),
+        });
+        insta::assert_snapshot!("exec_approval_40", snapshot(&long, 40).backend());
+        insta::assert_snapshot!("exec_approval_120", snapshot(&long, 120).backend());
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The composer: where the user types. Multi-line editing, history recall, large pastes kept
-//! out of the way behind a placeholder, and the slash-command popup.
+//! out of the way behind a placeholder, the slash-command popup and the `@` file popup.
 //!
 //! Typed text is only ever removed by the user (editing, Ctrl-C, or sending it); tasks ending,
 //! errors, modals and resizes leave it alone.
 
 use std::cell::Cell;
+use std::ops::Range;
 
 use crossterm::event::KeyCode;
 use crossterm::event::KeyEvent;
@@ -17,7 +18,9 @@ use ratatui::text::Line;
 use ratatui::widgets::Widget;
 
 use super::command_popup::CommandPopup;
+use super::file_popup::FilePopup;
 use super::textarea::TextArea;
+use crate::file_search::FileSearch;
 use crate::slash_command::SlashCommand;
 
 /// Pastes longer than this many characters are shown as a placeholder.
@@ -34,6 +37,28 @@ pub enum InputResult {
     None,
 }
 
+#[derive(Debug)]
+enum Popup {
+    Command(CommandPopup),
+    File(FilePopup),
+}
+
+impl Popup {
+    fn move_up(&mut self) {
+        match self {
+            Popup::Command(popup) => popup.move_up(),
+            Popup::File(popup) => popup.move_up(),
+        }
+    }
+
+    fn move_down(&mut self) {
+        match self {
+            Popup::Command(popup) => popup.move_down(),
+            Popup::File(popup) => popup.move_down(),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct History {
     entries: Vec<String>,
@@ -47,7 +72,9 @@ pub struct ChatComposer {
     history: History,
     /// Placeholders in the text and the pasted content each stands for.
     pending_pastes: Vec<(String, String)>,
-    popup: Option<CommandPopup>,
+    popup: Option<Popup>,
+    /// Where `@` mentions look for files; none until the session knows its cwd.
+    file_search: Option<FileSearch>,
     /// The text for which the user closed the popup with Esc; it stays closed until the text
     /// changes.
     popup_dismissed_for: Option<String>,
@@ -63,6 +90,7 @@ impl Default for ChatComposer {
             history: History::default(),
             pending_pastes: Vec::new(),
             popup: None,
+            file_search: None,
             popup_dismissed_for: None,
             placeholder: "Ask Codex to do anything",
             last_width: Cell::new(80),
@@ -86,6 +114,10 @@ impl ChatComposer {
 
     pub fn popup_visible(&self) -> bool {
         self.popup.is_some()
+    }
+
+    pub fn set_file_search(&mut self, search: FileSearch) {
+        self.file_search = Some(search);
     }
 
     /// Clears the text (Ctrl-C) and keeps it in the history so Up brings it back.
@@ -214,6 +246,7 @@ impl ChatComposer {
     fn handle_popup_key(&mut self, key: KeyEvent) -> Option<InputResult> {
         let popup = self.popup.as_mut()?;
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        // Moving and closing work the same in every popup.
         match key.code {
             KeyCode::Up => popup.move_up(),
             KeyCode::Char('p') if ctrl => popup.move_up(),
@@ -223,21 +256,56 @@ impl ChatComposer {
                 self.popup = None;
                 self.popup_dismissed_for = Some(self.textarea.text().to_string());
             }
-            KeyCode::Tab => {
-                if let Some(cmd) = popup.selected() {
+            KeyCode::Tab | KeyCode::Enter => return self.accept_popup_item(key),
+            _ => return None,
+        }
+        Some(InputResult::None)
+    }
+
+    /// Tab completes the selected item; Enter (unmodified) completes a file, runs a command.
+    fn accept_popup_item(&mut self, key: KeyEvent) -> Option<InputResult> {
+        let enter = key.code == KeyCode::Enter;
+        if enter && !key.modifiers.is_empty() {
+            return None;
+        }
+        match self.popup.as_ref()? {
+            Popup::Command(popup) => {
+                let cmd = popup.selected();
+                if enter {
+                    let cmd = cmd?;
+                    self.textarea.clear();
+                    self.sync_popup();
+                    return Some(InputResult::Command(cmd));
+                }
+                if let Some(cmd) = cmd {
                     self.textarea.set_text(&format!("/{} ", cmd.command()));
                     self.sync_popup();
                 }
             }
-            KeyCode::Enter if key.modifiers.is_empty() => {
-                let cmd = popup.selected()?;
-                self.textarea.clear();
-                self.sync_popup();
-                return Some(InputResult::Command(cmd));
-            }
-            _ => return None,
+            Popup::File(popup) => match popup.selected_path() {
+                Some(path) => self.insert_mention(&path),
+                // With nothing to pick, Enter sends the message as typed.
+                None if enter => return None,
+                None => {}
+            },
         }
         Some(InputResult::None)
+    }
+
+    /// Replaces the `@token` at the cursor by `path` (quoted when it has spaces) and a space.
+    fn insert_mention(&mut self, path: &str) {
+        let Some((range, _)) = mention_at(self.textarea.text(), self.textarea.cursor()) else {
+            return;
+        };
+        let quoted = if path.contains(char::is_whitespace) {
+            format!("\"{path}\" ")
+        } else {
+            format!("{path} ")
+        };
+        self.textarea.delete_range(range);
+        self.textarea.insert_str(&quoted);
+        self.history.index = None;
+        self.sync_popup();
     }
 
     fn backspace(&mut self) {
@@ -325,10 +393,22 @@ impl ChatComposer {
         if self.popup_dismissed_for.as_deref() != Some(text) {
             self.popup_dismissed_for = None;
         }
-        if typing_command && self.popup_dismissed_for.is_none() {
-            self.popup
-                .get_or_insert_with(CommandPopup::default)
-                .set_filter(&text[1..]);
+        if self.popup_dismissed_for.is_some() {
+            self.popup = None;
+        } else if typing_command {
+            if !matches!(self.popup, Some(Popup::Command(_))) {
+                self.popup = Some(Popup::Command(CommandPopup::default()));
+            }
+            if let Some(Popup::Command(popup)) = &mut self.popup {
+                popup.set_filter(&text[1..]);
+            }
+        } else if let Some(search) = &self.file_search
+            && let Some((_, query)) = mention_at(text, self.textarea.cursor())
+        {
+            match &mut self.popup {
+                Some(Popup::File(popup)) => popup.set_query(query),
+                _ => self.popup = Some(Popup::File(FilePopup::new(search.clone(), query))),
+            }
         } else {
             self.popup = None;
         }
@@ -342,7 +422,12 @@ impl ChatComposer {
 
     /// Rows for the text plus the popup (when shown).
     pub fn desired_height(&self, width: u16) -> u16 {
-        self.text_height(width) + self.popup.as_ref().map_or(0, CommandPopup::desired_height)
+        let popup = match &self.popup {
+            Some(Popup::Command(popup)) => popup.desired_height(),
+            Some(Popup::File(popup)) => popup.desired_height(),
+            None => 0,
+        };
+        self.text_height(width) + popup
     }
 
     /// Draws the prompt, the text (or placeholder) and the popup below it; returns the cursor.
@@ -370,10 +455,28 @@ impl ChatComposer {
                 area.width,
                 area.height.saturating_sub(text_rows),
             );
-            popup.render(popup_area, buf);
+            match popup {
+                Popup::Command(popup) => popup.render(popup_area, buf),
+                Popup::File(popup) => popup.render(popup_area, buf),
+            }
         }
         cursor
     }
+}
+
+/// The `@query` token around `cursor`: its byte range in `text` and the query after the `@`.
+/// A lone `@` is not a mention yet.
+fn mention_at(text: &str, cursor: usize) -> Option<(Range<usize>, &str)> {
+    let start = text[..cursor]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let end = text[cursor..]
+        .find(char::is_whitespace)
+        .map_or(text.len(), |i| cursor + i);
+    let query = text[start..end].strip_prefix('@')?;
+    (!query.is_empty()).then_some((start..end, query))
 }
 
 #[cfg(test)]

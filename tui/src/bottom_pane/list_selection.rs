@@ -10,7 +10,6 @@ use ratatui::style::Style;
 use ratatui::style::Stylize;
 use ratatui::text::Line;
 use ratatui::text::Span;
-use ratatui::widgets::Widget;
 
 use super::BottomPaneView;
 use crate::app_event::AppEventSender;
@@ -119,13 +118,6 @@ impl BottomPaneView for ListSelectionView {
     }
 
     fn render(&self, area: Rect, buf: &mut Buffer) {
-        for (i, line) in self
-            .lines()
-            .iter()
-            .take(usize::from(area.height))
-            .enumerate()
-        {
-            line.render(Rect::new(area.x, area.y + i as u16, area.width, 1), buf);
-        }
+        super::render_lines(&self.lines(), area, buf);
     }
 }

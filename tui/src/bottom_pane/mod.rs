@@ -1,16 +1,20 @@
 //! Everything below the transcript: the working indicator, the composer or a modal view
-//! (approval, selection list) in its place, and the footer.
+//! (approval, selection list) in its place, the status line and the footer.
 
 mod approval_modal;
 mod backtrack;
 mod command_popup;
 mod composer;
+mod elicitation_view;
+mod file_popup;
 mod list_selection;
 mod prompt_view;
 mod status;
+mod status_line;
 mod textarea;
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use crossterm::event::KeyEvent;
@@ -28,8 +32,11 @@ pub use list_selection::SelectionItem;
 pub use prompt_view::PromptView;
 pub use status::FooterHint;
 pub use status::SPINNER_INTERVAL;
+pub use status_line::StatusLine;
 
 use crate::app_event::AppEventSender;
+use crate::file_search::FileSearch;
+use crate::frame_requester::FrameRequester;
 use composer::ChatComposer;
 use status::StatusIndicator;
 
@@ -43,6 +50,14 @@ pub trait BottomPaneView: std::fmt::Debug {
     fn render(&self, area: Rect, buf: &mut Buffer);
 }
 
+/// Draws `lines` one per row from the top of `area`, dropping what does not fit; the views
+/// size themselves with `desired_height`, so nothing is lost at the heights they ask for.
+fn render_lines(lines: &[ratatui::text::Line<'_>], area: Rect, buf: &mut Buffer) {
+    for (row, line) in (area.y..area.bottom()).zip(lines) {
+        line.render(Rect::new(area.x, row, area.width, 1), buf);
+    }
+}
+
 #[derive(Debug)]
 pub struct BottomPane {
     composer: ChatComposer,
@@ -51,7 +66,8 @@ pub struct BottomPane {
     status: Option<StatusIndicator>,
     queued: Vec<String>,
     footer_hint: FooterHint,
-    context_left: Option<u8>,
+    /// Shown as `~` in the status line; read once.
+    home: Option<PathBuf>,
     tx: AppEventSender,
 }
 
@@ -63,7 +79,7 @@ impl BottomPane {
             status: None,
             queued: Vec::new(),
             footer_hint: FooterHint::default(),
-            context_left: None,
+            home: std::env::home_dir(),
             tx,
         }
     }
@@ -74,6 +90,15 @@ impl BottomPane {
 
     pub fn composer_is_empty(&self) -> bool {
         self.composer.is_empty()
+    }
+
+    /// Lets `@` mentions list the files under `root`; results arriving later ask `frame` for
+    /// a redraw.
+    pub fn enable_file_mentions(&mut self, root: PathBuf, frame: FrameRequester) {
+        self.composer
+            .set_file_search(FileSearch::new(root, move || {
+                frame.schedule_frame();
+            }));
     }
 
     pub fn set_composer_text(&mut self, text: &str) {
@@ -130,6 +155,10 @@ impl BottomPane {
         self.push_view(Box::new(ApprovalModal::new(request)));
     }
 
+    pub fn push_elicitation(&mut self, request: codex_protocol::protocol::ElicitationRequestEvent) {
+        self.push_view(Box::new(elicitation_view::ElicitationView::new(request)));
+    }
+
     /// Drops every pending approval (the task that asked is gone).
     pub fn clear_views(&mut self) {
         self.views.clear();
@@ -157,10 +186,6 @@ impl BottomPane {
         self.footer_hint
     }
 
-    pub fn set_context_left(&mut self, percent: Option<u8>) {
-        self.context_left = percent;
-    }
-
     fn status_height(&self) -> u16 {
         match &self.status {
             Some(_) => 1 + status::queued_lines(&self.queued).len() as u16,
@@ -171,17 +196,25 @@ impl BottomPane {
     pub fn desired_height(&self, width: u16) -> u16 {
         let body = match self.views.front() {
             Some(view) => view.desired_height(width),
-            None => {
-                let footer = if self.composer.popup_visible() { 0 } else { 1 };
-                self.composer.desired_height(width) + footer
-            }
+            None => self.composer.desired_height(width) + self.footer_rows(),
         };
         // One blank row separates the pane from the transcript above it.
         self.status_height() + 1 + body
     }
 
+    /// The status line and the key hints, hidden while a popup needs the room.
+    fn footer_rows(&self) -> u16 {
+        if self.composer.popup_visible() { 0 } else { 2 }
+    }
+
     /// Draws the pane; returns where the cursor goes (none while a view is shown).
-    pub fn render(&self, area: Rect, buf: &mut Buffer, now: Instant) -> Option<Position> {
+    pub fn render(
+        &self,
+        area: Rect,
+        buf: &mut Buffer,
+        now: Instant,
+        status_line: &StatusLine<'_>,
+    ) -> Option<Position> {
         let mut y = area.y;
         let bottom = area.bottom();
         if let Some(status) = &self.status {
@@ -203,7 +236,7 @@ impl BottomPane {
             view.render(rest, buf);
             return None;
         }
-        let footer_rows = if self.composer.popup_visible() { 0 } else { 1 };
+        let footer_rows = self.footer_rows();
         let composer_area = Rect::new(
             rest.x,
             rest.y,
@@ -211,9 +244,11 @@ impl BottomPane {
             rest.height.saturating_sub(footer_rows),
         );
         let (x, cy) = self.composer.render(composer_area, buf);
-        if footer_rows == 1 && rest.height > 0 {
+        if footer_rows == 2 && rest.height >= 2 {
+            let line = Rect::new(rest.x, rest.bottom() - 2, rest.width, 1);
+            status_line.render(line, buf, self.home.as_deref());
             let footer = Rect::new(rest.x, rest.bottom() - 1, rest.width, 1);
-            status::render_footer(footer, buf, self.footer_hint, self.context_left);
+            status::render_footer(footer, buf, self.footer_hint);
         }
         Some(Position::new(x, cy))
     }
@@ -227,6 +262,7 @@ mod tests {
     use crossterm::event::KeyModifiers;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
+    use std::path::Path;
     use std::path::PathBuf;
     use tokio::sync::mpsc;
 
@@ -235,12 +271,33 @@ mod tests {
         (BottomPane::new(AppEventSender::new(tx)), rx)
     }
 
+    fn status_line() -> StatusLine<'static> {
+        StatusLine {
+            model: "gpt-5-codex",
+            effort: None,
+            cwd: Path::new("/repo"),
+            approval: codex_protocol::protocol::AskForApproval::OnRequest,
+            sandbox: codex_protocol::config_types::SandboxMode::WorkspaceWrite,
+            context_left: Some(97),
+            tokens_used: None,
+        }
+    }
+
     fn draw(pane: &BottomPane, width: u16, now: Instant) -> Terminal<TestBackend> {
+        draw_with(pane, width, now, &status_line())
+    }
+
+    fn draw_with(
+        pane: &BottomPane,
+        width: u16,
+        now: Instant,
+        status: &StatusLine<'_>,
+    ) -> Terminal<TestBackend> {
         let height = pane.desired_height(width);
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal
             .draw(|f| {
-                pane.render(f.area(), f.buffer_mut(), now);
+                pane.render(f.area(), f.buffer_mut(), now, status);
             })
             .unwrap();
         terminal
@@ -255,7 +312,6 @@ mod tests {
     #[test]
     fn idle_composer_with_footer() {
         let (mut pane, _rx) = pane();
-        pane.set_context_left(Some(97));
         insta::assert_snapshot!("idle_empty", draw(&pane, 70, Instant::now()).backend());
         type_str(
             &mut pane,
@@ -285,6 +341,111 @@ mod tests {
         insta::assert_snapshot!("popup_all", draw(&pane, 70, Instant::now()).backend());
         type_str(&mut pane, "di");
         insta::assert_snapshot!("popup_filtered", draw(&pane, 70, Instant::now()).backend());
+    }
+
+    /// A work tree with an ignored build directory, and a pane whose `@` mentions search it;
+    /// the returned handle shows when the search has answered.
+    fn pane_with_files() -> (
+        BottomPane,
+        mpsc::UnboundedReceiver<AppEvent>,
+        tempfile::TempDir,
+        FileSearch,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        for file in [
+            "src/main.rs",
+            "src/markdown.rs",
+            "src/bottom_pane/mod.rs",
+            "docs/a very long directory name/main notes.md",
+            "build/main.o",
+        ] {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        std::fs::write(dir.path().join(".gitignore"), "build/\n").unwrap();
+        let (mut pane, rx) = pane();
+        let search = FileSearch::new(dir.path().to_path_buf(), || {});
+        pane.composer.set_file_search(search.clone());
+        (pane, rx, dir, search)
+    }
+
+    fn wait_for_query(search: &FileSearch, query: &str) {
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while search.results().query != query {
+            assert!(Instant::now() < deadline, "no results for {query}");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn file_popup_lists_matches_and_inserts_the_path() {
+        let (mut pane, _rx, _dir, search) = pane_with_files();
+        type_str(&mut pane, "look at @ma");
+        wait_for_query(&search, "ma");
+        insta::assert_snapshot!("file_popup_120", draw(&pane, 120, Instant::now()).backend());
+        insta::assert_snapshot!("file_popup_40", draw(&pane, 40, Instant::now()).backend());
+        let rendered = draw(&pane, 120, Instant::now()).backend().to_string();
+        assert!(!rendered.contains("build/"), "{rendered}");
+
+        pane.handle_key_event(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+        pane.handle_key_event(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+        assert_eq!(pane.composer_text(), "look at src/markdown.rs ");
+        assert!(!pane.popup_visible());
+
+        type_str(&mut pane, "and @notes");
+        wait_for_query(&search, "notes");
+        pane.handle_key_event(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        assert_eq!(
+            pane.composer_text(),
+            "look at src/markdown.rs and \"docs/a very long directory name/main notes.md\" "
+        );
+
+        type_str(&mut pane, "@src");
+        assert!(pane.popup_visible());
+        pane.handle_key_event(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+        assert!(!pane.popup_visible());
+        type_str(&mut pane, "/ma");
+        assert!(pane.popup_visible(), "a changed query opens it again");
+        let typed = pane.composer_text().to_string();
+        assert!(typed.ends_with("@src/ma"), "{typed}");
+    }
+
+    #[test]
+    fn status_line_at_40_and_120_columns() {
+        let (mut pane, _rx) = pane();
+        pane.home = Some(PathBuf::from("/home/dev"));
+        let cwd = PathBuf::from("/home/dev/code/projects/codex");
+        let status = StatusLine {
+            model: "gpt-5-codex",
+            effort: Some(codex_protocol::config_types::ReasoningEffort::High),
+            cwd: &cwd,
+            approval: codex_protocol::protocol::AskForApproval::OnRequest,
+            sandbox: codex_protocol::config_types::SandboxMode::WorkspaceWrite,
+            context_left: Some(81),
+            tokens_used: Some(52_431),
+        };
+        type_str(&mut pane, "draft");
+        let now = Instant::now();
+        insta::assert_snapshot!(
+            "status_line_120",
+            draw_with(&pane, 120, now, &status).backend()
+        );
+        insta::assert_snapshot!(
+            "status_line_40",
+            draw_with(&pane, 40, now, &status).backend()
+        );
+    }
+
+    #[test]
+    fn slash_popup_at_40_and_120_columns() {
+        let (mut pane, _rx) = pane();
+        type_str(&mut pane, "/");
+        insta::assert_snapshot!(
+            "slash_popup_120",
+            draw(&pane, 120, Instant::now()).backend()
+        );
+        insta::assert_snapshot!("slash_popup_40", draw(&pane, 40, Instant::now()).backend());
     }
 
     #[test]

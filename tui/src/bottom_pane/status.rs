@@ -1,5 +1,5 @@
 //! The lines around the composer: the "Working" indicator above it while a task runs, with
-//! the messages queued for the agent, and the footer of key hints and context left below it.
+//! the messages queued for the agent, and the footer of key hints below it.
 
 use std::time::Duration;
 use std::time::Instant;
@@ -8,7 +8,6 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Stylize;
 use ratatui::text::Line;
-use ratatui::text::Span;
 use ratatui::widgets::Widget;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -88,13 +87,11 @@ pub enum FooterHint {
     EscAgainToEditPrevious,
 }
 
-pub fn render_footer(area: Rect, buf: &mut Buffer, hint: FooterHint, context_left: Option<u8>) {
-    let right = context_left.map(|percent| Span::from(format!("{percent}% context left ")).dim());
-    let right_width = right.as_ref().map_or(0, |r| r.width() as u16 + 1);
+pub fn render_footer(area: Rect, buf: &mut Buffer, hint: FooterHint) {
     let left = match hint {
         FooterHint::Shortcuts => {
             let full = shortcuts(true);
-            if full.width() as u16 + right_width <= area.width {
+            if full.width() as u16 <= area.width {
                 full
             } else {
                 shortcuts(false)
@@ -109,13 +106,6 @@ pub fn render_footer(area: Rect, buf: &mut Buffer, hint: FooterHint, context_lef
         ]),
     };
     (&left).render(area, buf);
-    if let Some(right) = right {
-        let width = right.width() as u16;
-        if left.width() as u16 + right_width <= area.width {
-            let x = area.x + area.width - width;
-            right.render(Rect::new(x, area.y, width, 1), buf);
-        }
-    }
 }
 
 fn shortcuts(all: bool) -> Line<'static> {

@@ -99,6 +99,7 @@ impl ChatWidget {
             SlashCommand::Init => self.submit_init(),
             SlashCommand::Diff => self.show_diff(),
             SlashCommand::Status => self.add_history(self.status_card()),
+            SlashCommand::Resume => self.tx.send(AppEvent::OpenResumePicker),
             SlashCommand::Mcp => self.submit_op(Op::ListMcpTools),
             SlashCommand::Quit | SlashCommand::Exit => self.tx.send(AppEvent::ExitRequest),
         }

@@ -43,6 +43,7 @@ use crate::bottom_pane::BacktrackView;
 use crate::bottom_pane::BottomPane;
 use crate::bottom_pane::FooterHint;
 use crate::bottom_pane::InputResult;
+use crate::bottom_pane::StatusLine;
 use crate::frame_requester::FrameRequester;
 use crate::history_cell::AgentMessageCell;
 use crate::history_cell::ErrorCell;
@@ -115,7 +116,7 @@ impl ChatWidget {
         initial_prompt: Option<String>,
     ) -> Self {
         let mut bottom_pane = BottomPane::new(tx.clone());
-        bottom_pane.set_context_left(None);
+        bottom_pane.enable_file_mentions(config.cwd.clone(), frame.clone());
         Self {
             tx,
             op_tx,
@@ -455,6 +456,10 @@ impl ChatWidget {
                     reason: ev.reason,
                 });
             }
+            EventMsg::ElicitationRequest(ev) => {
+                self.flush_stream();
+                self.bottom_pane.push_elicitation(ev);
+            }
             EventMsg::ApplyPatchApprovalRequest(ev) => {
                 self.flush_stream();
                 self.add_history(PatchCell {
@@ -504,7 +509,6 @@ impl ChatWidget {
                     }
                     self.token_info = Some(info);
                 }
-                self.bottom_pane.set_context_left(self.context_left());
             }
             EventMsg::Error(ev) => {
                 self.flush_stream();
@@ -557,7 +561,11 @@ impl ChatWidget {
         }
         self.settings.model = ev.model.clone();
         if let Some(messages) = ev.initial_messages.clone() {
-            for msg in messages {
+            // Code in all but the last events of a long session keeps the plain style, so
+            // resuming costs the same whatever the session's length.
+            let plain_before = messages.len().saturating_sub(REPLAY_COLOURED_EVENTS);
+            for (index, msg) in messages.into_iter().enumerate() {
+                let _plain = (index < plain_before).then(crate::highlight::PlainCode::begin);
                 match msg {
                     EventMsg::UserMessage(user) if self.quiet_replay => {
                         if matches!(user.kind, None | Some(InputMessageKind::Plain)) {
@@ -699,9 +707,28 @@ impl ChatWidget {
             line.render(Rect::new(area.x, area.y + 1 + i as u16, area.width, 1), buf);
         }
         let pane = Rect::new(area.x, area.bottom() - pane_height, area.width, pane_height);
-        self.bottom_pane.render(pane, buf, now)
+        self.bottom_pane.render(pane, buf, now, &self.status_line())
+    }
+
+    /// Built at each frame, so `/model`, `/approvals` and token counts show at the next draw.
+    fn status_line(&self) -> StatusLine<'_> {
+        StatusLine {
+            model: &self.settings.model,
+            effort: self.settings.effort,
+            cwd: &self.settings.cwd,
+            approval: self.settings.approval_policy,
+            sandbox: self.settings.sandbox_policy.mode(),
+            context_left: self.context_left(),
+            tokens_used: self
+                .token_info
+                .as_ref()
+                .map(|i| i.total_token_usage.blended_total()),
+        }
     }
 }
+
+/// Replayed events of a resumed session whose code blocks are coloured (the last ones).
+const REPLAY_COLOURED_EVENTS: usize = 200;
 
 /// The first bold run of a reasoning summary (`**Inspecting the code**`), shown as the status.
 fn reasoning_title(text: &str) -> Option<String> {
@@ -721,6 +748,8 @@ pub(crate) fn effort_label(effort: Option<ReasoningEffort>) -> &'static str {
     }
 }
 
+#[cfg(test)]
+mod narrow_tests;
 #[cfg(test)]
 mod tests;
 

@@ -32,7 +32,16 @@ struct Harness {
 
 const WIDTH: u16 = 60;
 
-fn harness_with(overrides: &[&str]) -> Harness {
+/// A chat widget for `/repo` with model `gpt-5-codex` and `-c` style `overrides`, the receivers
+/// of what it sends the app and the engine, and its temporary `CODEX_HOME`.
+pub(super) fn test_chat(
+    overrides: &[&str],
+) -> (
+    ChatWidget,
+    mpsc::UnboundedReceiver<AppEvent>,
+    mpsc::UnboundedReceiver<Op>,
+    tempfile::TempDir,
+) {
     let home = tempfile::tempdir().unwrap();
     let cli = overrides
         .iter()
@@ -57,6 +66,11 @@ fn harness_with(overrides: &[&str]) -> Harness {
         FrameRequester::test_dummy(),
         None,
     );
+    (chat, app_rx, op_rx, home)
+}
+
+fn harness_with(overrides: &[&str]) -> Harness {
+    let (chat, app_rx, op_rx, home) = test_chat(overrides);
     Harness {
         chat,
         app_rx,

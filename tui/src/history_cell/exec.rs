@@ -32,6 +32,8 @@ pub struct ExecCell {
     /// Output received so far while running.
     pub live_output: String,
     pub result: Option<ExecOutput>,
+    /// Output lines dropped by [`ExecCell::finish`] between the head and the tail.
+    omitted_lines: usize,
 }
 
 impl ExecCell {
@@ -41,6 +43,7 @@ impl ExecCell {
             command,
             live_output: String::new(),
             result: None,
+            omitted_lines: 0,
         }
     }
 
@@ -57,7 +60,20 @@ impl ExecCell {
         }
     }
 
-    pub fn finish(&mut self, result: ExecOutput) {
+    pub fn finish(&mut self, mut result: ExecOutput) {
+        // Finished cells stay in the transcript for the whole session and only ever show the
+        // first and last lines, so only those are kept (a command may have printed a megabyte).
+        let lines = output_lines(&result.output);
+        if lines.len() > HEAD_LINES + TAIL_LINES + 1 {
+            self.omitted_lines = lines.len() - HEAD_LINES - TAIL_LINES;
+            let kept: Vec<&str> = lines[..HEAD_LINES]
+                .iter()
+                .chain(&lines[lines.len() - TAIL_LINES..])
+                .copied()
+                .collect();
+            result.output = kept.join("\n");
+        }
+        self.live_output = String::new();
         self.result = Some(result);
     }
 }
@@ -155,19 +171,12 @@ impl HistoryCell for ExecCell {
             }
             Some(result) => {
                 let lines = output_lines(&result.output);
-                if lines.len() <= HEAD_LINES + TAIL_LINES + 1 {
-                    for line in &lines {
-                        body.push(Line::from(Span::styled(line.to_string(), dim)).into());
+                let omitted = self.omitted_lines;
+                for (index, line) in lines.iter().enumerate() {
+                    if omitted > 0 && index == HEAD_LINES {
+                        body.push(Line::from(format!("… +{omitted} lines").dim().italic()).into());
                     }
-                } else {
-                    for line in &lines[..HEAD_LINES] {
-                        body.push(Line::from(Span::styled(line.to_string(), dim)).into());
-                    }
-                    let omitted = lines.len() - HEAD_LINES - TAIL_LINES;
-                    body.push(Line::from(format!("… +{omitted} lines").dim().italic()).into());
-                    for line in &lines[lines.len() - TAIL_LINES..] {
-                        body.push(Line::from(Span::styled(line.to_string(), dim)).into());
-                    }
+                    body.push(Line::from(Span::styled(line.to_string(), dim)).into());
                 }
                 let status = if result.exit_code == 0 {
                     Line::from(vec![
@@ -239,5 +248,22 @@ mod tests {
             render(&ok, 40),
             render(&failed, 40)
         ));
+    }
+
+    #[test]
+    fn a_finished_cell_keeps_only_the_lines_it_shows() {
+        let mut cell = ExecCell::new("c1".into(), argv(&["seq", "1", "100000"]));
+        let output: String = (1..=100_000).map(|n| format!("{n}\n")).collect();
+        cell.finish(ExecOutput {
+            exit_code: 0,
+            output,
+            duration: Duration::from_secs(1),
+        });
+        let kept = cell.result.as_ref().map_or(0, |r| r.output.len());
+        assert!(kept < 64, "kept {kept} bytes");
+        assert_eq!(
+            render(&cell, 40),
+            "• Ran seq 1 100000\n  └ 1\n    2\n    … +99996 lines\n    99999\n    100000\n    ✓ 1.0s"
+        );
     }
 }

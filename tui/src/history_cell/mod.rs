@@ -41,6 +41,16 @@ pub trait HistoryCell: Debug + Send {
     /// The rows of this cell at `width` columns, already wrapped.
     fn display_lines(&self, width: u16) -> Vec<Line<'static>>;
 
+    /// The rows of this cell in the full transcript (Ctrl-T): collapsed cells show everything.
+    fn transcript_lines(&self, width: u16) -> Vec<Line<'static>> {
+        self.display_lines(width)
+    }
+
+    /// True when the scrollback shows less than [`HistoryCell::transcript_lines`].
+    fn is_collapsed(&self) -> bool {
+        false
+    }
+
     /// True for the later chunks of one streamed message: no blank line goes before them.
     fn is_stream_continuation(&self) -> bool {
         false
@@ -227,26 +237,114 @@ impl HistoryCell for AgentMessageCell {
     }
 }
 
-/// The model's reasoning summary, dimmed.
+/// The model's reasoning summary, dimmed. The scrollback gets one collapsed row (its title and
+/// how much more there is); the Ctrl-T transcript shows it in full.
 #[derive(Debug, Clone)]
 pub struct ReasoningCell {
     pub text: String,
 }
 
-impl HistoryCell for ReasoningCell {
-    fn display_lines(&self, width: u16) -> Vec<Line<'static>> {
+impl ReasoningCell {
+    fn expanded(&self) -> Vec<PrefixedLine> {
         let dim = Style::new()
             .add_modifier(Modifier::DIM)
             .add_modifier(Modifier::ITALIC);
-        let lines: Vec<PrefixedLine> = render_markdown(&self.text)
+        render_markdown(&self.text)
             .into_iter()
             .map(|mut l| {
                 l.line = l.line.patch_style(dim);
                 l
             })
-            .collect();
-        bulleted(&lines, width, "•".dim())
+            .collect()
     }
+
+    /// The summary's bold title (`**Inspecting the code**`), else its first non-empty line.
+    fn title(&self) -> String {
+        let first = self
+            .text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or_default();
+        match first
+            .strip_prefix("**")
+            .and_then(|rest| rest.split_once("**"))
+        {
+            Some((title, _)) if !title.trim().is_empty() => title.trim().to_string(),
+            _ => first.replace("**", ""),
+        }
+    }
+}
+
+impl HistoryCell for ReasoningCell {
+    fn display_lines(&self, width: u16) -> Vec<Line<'static>> {
+        use unicode_width::UnicodeWidthStr;
+        // What the transcript would show beyond this row: its non-blank rows.
+        let full_rows = self
+            .transcript_lines(width)
+            .iter()
+            .filter(|row| row.spans.iter().any(|s| !s.content.trim().is_empty()))
+            .count();
+        let title = self.title();
+        let room = usize::from(width).saturating_sub(2);
+        let hints = if full_rows > 1 {
+            vec![
+                format!(" ({full_rows} lines · ctrl+t to view)"),
+                format!(" ({full_rows} lines)"),
+                String::new(),
+            ]
+        } else {
+            vec![String::new()]
+        };
+        // One row: the longest hint the whole title fits with, else the longest that leaves a
+        // readable part of the title, which is then cut.
+        const MIN_TITLE: usize = 12;
+        let hint = hints
+            .iter()
+            .find(|h| title.width() + h.width() <= room)
+            .or_else(|| {
+                hints
+                    .iter()
+                    .find(|h| room.saturating_sub(h.width()) >= MIN_TITLE)
+            })
+            .cloned()
+            .unwrap_or_default();
+        let title = truncate_to_width(&title, room.saturating_sub(hint.width()).max(1));
+        let title_style = Style::new()
+            .add_modifier(Modifier::DIM)
+            .add_modifier(Modifier::ITALIC)
+            .add_modifier(Modifier::BOLD);
+        let line = Line::from(vec![Span::styled(title, title_style), hint.dim()]);
+        bulleted(&[PrefixedLine::plain(line)], width, "•".dim())
+    }
+
+    fn transcript_lines(&self, width: u16) -> Vec<Line<'static>> {
+        bulleted(&self.expanded(), width, "•".dim())
+    }
+
+    fn is_collapsed(&self) -> bool {
+        true
+    }
+}
+
+/// `text` cut to at most `width` columns, with `…` when something was cut.
+fn truncate_to_width(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    if unicode_width::UnicodeWidthStr::width(text) <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
 }
 
 /// An update of the agent's to-do list.
@@ -406,6 +504,19 @@ pub(crate) mod tests {
         let reasoning = ReasoningCell {
             text: "**Inspecting the code**\n\nLooking at the parser first.".into(),
         };
+        let expanded: Vec<String> = reasoning
+            .transcript_lines(40)
+            .iter()
+            .map(line_text)
+            .collect();
+        assert_eq!(
+            expanded,
+            [
+                "• Inspecting the code",
+                "",
+                "  Looking at the parser first."
+            ]
+        );
         let error = ErrorCell {
             message: "stream disconnected before completion: connection reset".into(),
         };
@@ -416,6 +527,30 @@ pub(crate) mod tests {
             render(&reasoning, 40),
             render(&error, 40),
             render(&info, 40)
+        ));
+    }
+
+    #[test]
+    fn reasoning_is_collapsed_in_the_scrollback() {
+        let text = "**Planning the fix**\n\nThe tokenizer drops the last token when the input \
+                    ends without a newline.\n\n- check `next_token`\n- add a test\n";
+        let cell = ReasoningCell { text: text.into() };
+        let rows = cell.display_lines(60);
+        assert_eq!(rows.len(), 1);
+        let title = &rows[0].spans[2];
+        assert_eq!(title.content, "Planning the fix");
+        let wanted = Modifier::DIM | Modifier::ITALIC | Modifier::BOLD;
+        assert!(title.style.add_modifier.contains(wanted));
+        insta::assert_snapshot!(format!(
+            "{}\n\n{}\n\n{}",
+            render(&cell, 60),
+            render(&cell, 30),
+            render(
+                &ReasoningCell {
+                    text: "Just one line without a title".into()
+                },
+                60
+            )
         ));
     }
 
