@@ -192,6 +192,7 @@ impl App {
         config: Config,
         history: InitialHistory,
         prompt: Option<String>,
+        images: Vec<PathBuf>,
         warnings: Vec<String>,
         terminal: InlineTerminal<Stdout>,
     ) -> io::Result<AppExit> {
@@ -199,7 +200,8 @@ impl App {
         let tx = AppEventSender::new(app_tx);
         let frame = FrameRequester::new(tx.clone());
         let op_tx = spawn_agent(config.clone(), StartFrom::History(history), 0, tx.clone());
-        let chat = ChatWidget::new(&config, tx.clone(), op_tx, frame.clone(), prompt);
+        let mut chat = ChatWidget::new(&config, tx.clone(), op_tx, frame.clone(), prompt);
+        chat.attach_to_first_message(images);
         for warning in warnings {
             tx.insert_history(InfoCell::note(format!("warning: {warning}")));
         }

@@ -90,6 +90,12 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> Result<i32, String
         .api_key()
         .map_err(|err| err.to_string())?;
 
+    if let Some(missing) = cli.images.iter().find(|path| !path.is_file()) {
+        return Err(format!(
+            "cannot attach image {}: no such file",
+            missing.display()
+        ));
+    }
     let known_path = resume_path(&cli.resume, &config)?;
 
     tui::init().map_err(|e| e.to_string())?;
@@ -103,7 +109,7 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> Result<i32, String
 
     let terminal =
         tui::inline_terminal().map_err(|e| format!("cannot read the terminal size: {e}"))?;
-    let exit = app::App::run(config, history, cli.prompt, warnings, terminal)
+    let exit = app::App::run(config, history, cli.prompt, cli.images, warnings, terminal)
         .await
         .map_err(|e| format!("terminal output failed: {e}"))?;
     drop(guard);

@@ -18,5 +18,6 @@ mod sessions;
 mod tui_pty;
 mod tui_pty_composer;
 mod tui_pty_elicitation;
+mod tui_pty_image;
 mod tui_pty_resume;
 mod tui_pty_transcript;

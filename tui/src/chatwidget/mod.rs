@@ -89,6 +89,8 @@ pub struct ChatWidget {
     session: Option<SessionConfiguredEvent>,
     /// Sent as soon as the session is configured (`codex "prompt"`).
     initial_prompt: Option<String>,
+    /// Images (`codex -i FILE`) that go with the first message sent.
+    first_message_images: Vec<PathBuf>,
     running_execs: Vec<ExecCell>,
     running_mcp: Vec<McpCallCell>,
     stream: MarkdownStreamCollector,
@@ -133,6 +135,7 @@ impl ChatWidget {
             show_raw_agent_reasoning: config.show_raw_agent_reasoning,
             session: None,
             initial_prompt: initial_prompt.filter(|p| !p.trim().is_empty()),
+            first_message_images: Vec::new(),
             running_execs: Vec::new(),
             running_mcp: Vec::new(),
             stream: MarkdownStreamCollector::default(),
@@ -278,9 +281,30 @@ impl ChatWidget {
             self.bottom_pane.set_queued(self.queued.clone());
             return;
         }
-        self.submit_op(Op::UserInput {
-            items: vec![InputItem::Text { text }],
-        });
+        let mut items: Vec<InputItem> = self
+            .first_message_images
+            .drain(..)
+            .map(|path| InputItem::LocalImage { path })
+            .collect();
+        items.push(InputItem::Text { text });
+        self.submit_op(Op::UserInput { items });
+    }
+
+    /// Sends `images` along with the first message (the initial prompt, else the first one
+    /// typed), and says so in the transcript.
+    pub fn attach_to_first_message(&mut self, images: Vec<PathBuf>) {
+        if images.is_empty() {
+            return;
+        }
+        let names: Vec<String> = images
+            .iter()
+            .map(|path| crate::history_cell::display_path(path))
+            .collect();
+        self.tx.insert_history(InfoCell::note(format!(
+            "Attached to your first message: {}",
+            names.join(", ")
+        )));
+        self.first_message_images = images;
     }
 
     fn send_next_queued(&mut self) {

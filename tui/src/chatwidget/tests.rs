@@ -715,3 +715,44 @@ fn mcp_command_lists_servers_their_state_and_tools() {
     }));
     insta::assert_snapshot!(h.transcript());
 }
+
+#[test]
+fn images_from_the_command_line_go_with_the_first_message_only() {
+    let mut h = harness();
+    h.chat
+        .attach_to_first_message(vec![PathBuf::from("/repo/shot.png")]);
+    h.pump();
+    assert_eq!(
+        h.transcript,
+        vec!["• Attached to your first message: /repo/shot.png"]
+    );
+    h.send(configured());
+    for text in ["what is wrong here?", "and now?"] {
+        h.type_str(text);
+        h.key(KeyCode::Enter, KeyModifiers::NONE);
+        h.send(started());
+        h.send(EventMsg::TaskComplete(TaskCompleteEvent {
+            last_agent_message: None,
+        }));
+    }
+    assert_eq!(
+        h.ops,
+        vec![
+            Op::UserInput {
+                items: vec![
+                    InputItem::LocalImage {
+                        path: PathBuf::from("/repo/shot.png")
+                    },
+                    InputItem::Text {
+                        text: "what is wrong here?".into()
+                    }
+                ]
+            },
+            Op::UserInput {
+                items: vec![InputItem::Text {
+                    text: "and now?".into()
+                }]
+            }
+        ]
+    );
+}
