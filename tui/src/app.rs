@@ -372,43 +372,30 @@ impl App {
 
     fn new_session(&mut self) {
         self.chat.submit_op(Op::Shutdown);
-        self.generation += 1;
-        let op_tx = spawn_agent(
-            self.config.clone(),
-            StartFrom::History(InitialHistory::New),
-            self.generation,
-            self.tx.clone(),
-        );
         let draft = self.chat.composer_text().to_string();
-        self.chat = ChatWidget::new(
+        self.replace_session(StartFrom::History(InitialHistory::New), &draft);
+    }
+
+    /// Starts the next session (a new generation: events of the old one are ignored) with a
+    /// fresh chat, whose composer holds `composer`.
+    fn replace_session(&mut self, from: StartFrom, composer: &str) {
+        let fork = matches!(from, StartFrom::Fork { .. });
+        self.generation += 1;
+        let op_tx = spawn_agent(self.config.clone(), from, self.generation, self.tx.clone());
+        let chat = ChatWidget::new(
             &self.config,
             self.tx.clone(),
             op_tx,
             self.frame.clone(),
             None,
         );
-        self.chat.set_composer_text(&draft);
+        self.chat = if fork { chat.for_fork() } else { chat };
+        self.chat.set_composer_text(composer);
         self.frame.schedule_frame();
     }
 
     fn start_fork(&mut self, (path, nth_from_end, text): (PathBuf, usize, String)) {
-        self.generation += 1;
-        let op_tx = spawn_agent(
-            self.config.clone(),
-            StartFrom::Fork { path, nth_from_end },
-            self.generation,
-            self.tx.clone(),
-        );
-        self.chat = ChatWidget::new(
-            &self.config,
-            self.tx.clone(),
-            op_tx,
-            self.frame.clone(),
-            None,
-        )
-        .for_fork();
-        self.chat.set_composer_text(&text);
-        self.frame.schedule_frame();
+        self.replace_session(StartFrom::Fork { path, nth_from_end }, &text);
     }
 
     /// `/resume`: the picker takes the alternate screen while this loop waits (the idle session's
@@ -440,23 +427,8 @@ impl App {
     }
 
     fn start_resumed(&mut self, path: PathBuf) {
-        self.generation += 1;
-        let op_tx = spawn_agent(
-            self.config.clone(),
-            StartFrom::Resume(path),
-            self.generation,
-            self.tx.clone(),
-        );
         let draft = self.chat.composer_text().to_string();
-        self.chat = ChatWidget::new(
-            &self.config,
-            self.tx.clone(),
-            op_tx,
-            self.frame.clone(),
-            None,
-        );
-        self.chat.set_composer_text(&draft);
-        self.frame.schedule_frame();
+        self.replace_session(StartFrom::Resume(path), &draft);
     }
 
     /// Leaves the Ctrl-T transcript, if open, and repaints the inline view in full.

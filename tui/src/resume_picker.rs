@@ -386,7 +386,10 @@ impl PickerState {
                 ));
             }
             if columns.branch > 0 {
-                let branch = elide(session.git_branch.as_deref().unwrap_or(""), columns.branch);
+                let branch = crate::wrapping::elide_end(
+                    session.git_branch.as_deref().unwrap_or(""),
+                    columns.branch,
+                );
                 spans.push(Span::styled(
                     pad(&branch, columns.branch + COLUMN_GAP),
                     Style::new().cyan().dim(),
@@ -470,25 +473,6 @@ impl Columns {
             .unwrap_or(0);
         Self { created, branch }
     }
-}
-
-/// `text` cut to `width` columns, ending in `…` when it had to be cut.
-fn elide(text: &str, width: usize) -> String {
-    if text.width() <= width {
-        return text.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
 }
 
 /// `text` followed by spaces up to `width` columns.
@@ -813,8 +797,11 @@ mod tests {
 
     #[test]
     fn long_branches_are_elided_and_columns_drop_in_order() {
-        assert_eq!(elide("feature/exec-json", 10), "feature/e…");
-        assert_eq!(elide("main", 10), "main");
+        assert_eq!(
+            crate::wrapping::elide_end("feature/exec-json", 10),
+            "feature/e…"
+        );
+        assert_eq!(crate::wrapping::elide_end("main", 10), "main");
         assert_eq!(pad("main", 6), "main  ");
         let fit = |width| Columns::fitting(width, Some(30));
         assert_eq!(

@@ -11,6 +11,26 @@ use ratatui::text::Span;
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
+/// `text` cut to at most `width` columns, ending in `…` when something had to be cut.
+pub fn elide_end(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
 /// One logical line and the prefix its wrapped continuation rows start with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrefixedLine {

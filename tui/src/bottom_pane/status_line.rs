@@ -3,6 +3,7 @@
 //! on a narrow terminal the least important parts are dropped first and the cwd is shortened
 //! in the middle.
 
+use crate::wrapping::elide_end;
 use std::path::Path;
 
 use codex_protocol::config_types::ReasoningEffort;
@@ -176,15 +177,6 @@ fn elide_middle(text: &str, width: usize) -> String {
     let mut out: String = chars[..head.min(chars.len())].iter().collect();
     out.push('…');
     out.extend(&chars[chars.len().saturating_sub(tail)..]);
-    out
-}
-
-fn elide_end(text: &str, width: usize) -> String {
-    if text.width() <= width {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
     out
 }
 

@@ -82,7 +82,7 @@ impl McpCallCell {
     fn call_text(&self) -> String {
         let args = match &self.invocation.arguments {
             None | Some(Value::Null) => String::new(),
-            Some(value) => truncate(&value.to_string(), MAX_ARGS_CHARS),
+            Some(value) => crate::wrapping::elide_end(&value.to_string(), MAX_ARGS_CHARS),
         };
         format!(
             "{}.{}({args})",
@@ -116,15 +116,6 @@ fn result_text(value: &Value) -> String {
         return structured.to_string();
     }
     value.to_string()
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
 
 fn format_number(n: f64) -> String {

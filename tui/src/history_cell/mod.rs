@@ -309,7 +309,7 @@ impl HistoryCell for ReasoningCell {
             })
             .cloned()
             .unwrap_or_default();
-        let title = truncate_to_width(&title, room.saturating_sub(hint.width()).max(1));
+        let title = crate::wrapping::elide_end(&title, room.saturating_sub(hint.width()).max(1));
         let title_style = Style::new()
             .add_modifier(Modifier::DIM)
             .add_modifier(Modifier::ITALIC)
@@ -325,26 +325,6 @@ impl HistoryCell for ReasoningCell {
     fn is_collapsed(&self) -> bool {
         true
     }
-}
-
-/// `text` cut to at most `width` columns, with `…` when something was cut.
-fn truncate_to_width(text: &str, width: usize) -> String {
-    use unicode_width::UnicodeWidthChar;
-    if unicode_width::UnicodeWidthStr::width(text) <= width {
-        return text.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
 }
 
 /// An update of the agent's to-do list.
