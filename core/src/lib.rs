@@ -14,6 +14,7 @@ mod instructions;
 mod mcp_requests;
 mod model_family;
 pub mod model_provider_info;
+mod notify;
 mod project_doc;
 pub mod review;
 mod safety;

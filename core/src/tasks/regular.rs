@@ -10,6 +10,8 @@ use super::SessionTask;
 use super::TaskKind;
 use crate::codex::Session;
 use crate::codex::TurnContext;
+use crate::notify::UserNotification;
+use crate::notify::notify;
 use crate::turn::run_task;
 
 pub(crate) struct RegularTask;
@@ -28,6 +30,20 @@ impl SessionTask for RegularTask {
         input: Vec<InputItem>,
         cancel: CancellationToken,
     ) -> Option<String> {
-        run_task(&session, &ctx, &sub_id, input, &cancel).await
+        let notify_input = session.config.notify.is_some().then(|| input.clone());
+        let last = run_task(&session, &ctx, &sub_id, input, &cancel).await;
+        if let (Some(argv), Some(input)) = (&session.config.notify, notify_input)
+            && !cancel.is_cancelled()
+        {
+            let notification = UserNotification::turn_complete(
+                session.conversation_id,
+                &sub_id,
+                &ctx.cwd,
+                &input,
+                last.clone(),
+            );
+            notify(argv, &notification);
+        }
+        last
     }
 }

@@ -1024,3 +1024,50 @@ async fn update_plan_and_view_image_reach_events_and_the_next_request() {
         "{url}"
     );
 }
+
+/// The `notify` program of config.toml runs after each completed turn with Codex CLI's JSON,
+/// and a turn does not wait for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notify_program_gets_each_completed_turn() {
+    let (server, home) = setup().await;
+    let out = home.path().join("notified");
+    let script = format!("sleep 2; printf '%s\\n' \"$1\" >> '{}'", out.display());
+    server.push(answer("r1", "First answer."));
+    server.push(answer("r2", "Second answer."));
+    let notify = format!("notify=[\"sh\", \"-c\", {script:?}, \"notify\"]");
+    let codex = spawn_session(&home, &[&notify]).await;
+
+    let started = std::time::Instant::now();
+    codex.submit(user_text("first question")).await.unwrap();
+    collect_events_until(&codex, TIMEOUT, is_task_complete).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "the turn waited for the notify program"
+    );
+    codex.submit(user_text("second question")).await.unwrap();
+    collect_events_until(&codex, TIMEOUT, is_task_complete).await;
+
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let lines = loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        if text.lines().count() >= 2 || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let notes: Vec<Value> = lines
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(notes.len(), 2, "{lines}");
+    for (note, (question, answer)) in notes.iter().zip([
+        ("first question", "First answer."),
+        ("second question", "Second answer."),
+    ]) {
+        assert_eq!(note["type"], "agent-turn-complete");
+        assert_eq!(note["input-messages"], json!([question]));
+        assert_eq!(note["last-assistant-message"], answer);
+        assert_eq!(note["cwd"], home.cwd().display().to_string());
+        assert!(note["thread-id"].as_str().is_some_and(|id| id.len() == 36));
+    }
+}
