@@ -50,23 +50,36 @@ async fn schedule_frames(mut rx: mpsc::UnboundedReceiver<Instant>, app_tx: AppEv
     let mut last_frame = Instant::now() - MIN_FRAME_INTERVAL;
     loop {
         let deadline = due.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
-        tokio::select! {
+        let draw_now = tokio::select! {
             // Requests already waiting join the frame that is due.
             biased;
             request = rx.recv() => match request {
                 Some(at) => {
-                    let at = at.max(last_frame + MIN_FRAME_INTERVAL);
-                    due = Some(due.map_or(at, |d| d.min(at)));
+                    request_at(at, &mut due, last_frame);
+                    while let Ok(at) = rx.try_recv() {
+                        request_at(at, &mut due, last_frame);
+                    }
+                    // A frame already due (a key press after a quiet spell) is drawn at once:
+                    // a timer would add up to a millisecond of tick granularity.
+                    due.is_some_and(|due| due <= Instant::now())
                 }
                 None => break,
             },
-            () = tokio::time::sleep_until(deadline), if due.is_some() => {
-                due = None;
-                last_frame = Instant::now();
-                app_tx.send(AppEvent::Draw);
-            }
+            () = tokio::time::sleep_until(deadline), if due.is_some() => true,
+        };
+        if draw_now {
+            due = None;
+            last_frame = Instant::now();
+            app_tx.send(AppEvent::Draw);
         }
     }
+}
+
+/// Merges a frame requested for `at` into the one `due`, no sooner than the minimum interval
+/// after the last frame.
+fn request_at(at: Instant, due: &mut Option<Instant>, last_frame: Instant) {
+    let at = at.max(last_frame + MIN_FRAME_INTERVAL);
+    *due = Some(due.map_or(at, |d| d.min(at)));
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod review;
 mod rollout_resume;
 mod sandbox;
 mod sessions;
+mod tui_latency;
 mod tui_pty;
 mod tui_pty_composer;
 mod tui_pty_elicitation;
