@@ -32,7 +32,9 @@ use codex_protocol::protocol::Event;
 use codex_protocol::protocol::EventMsg;
 use codex_protocol::protocol::ExecApprovalRequestEvent;
 use codex_protocol::protocol::FileChange;
+use codex_protocol::protocol::GetHistoryEntryResponseEvent;
 use codex_protocol::protocol::INITIAL_SUBMIT_ID;
+use codex_protocol::protocol::ListCustomPromptsResponseEvent;
 use codex_protocol::protocol::McpListToolsResponseEvent;
 use codex_protocol::protocol::McpServerSummary;
 use codex_protocol::protocol::Op;
@@ -321,14 +323,20 @@ impl Codex {
             }
         };
 
+        let history_home = config.codex_home.clone();
+        let (history_log_id, history_entry_count) = tokio::task::spawn_blocking(move || {
+            crate::message_history::history_metadata(&history_home)
+        })
+        .await
+        .unwrap_or((0, 0));
         session.send_event(
             INITIAL_SUBMIT_ID,
             EventMsg::SessionConfigured(SessionConfiguredEvent {
                 session_id: conversation_id,
                 model: config.model.clone(),
                 reasoning_effort: config.model_reasoning_effort,
-                history_log_id: 0,
-                history_entry_count: 0,
+                history_log_id,
+                history_entry_count,
                 initial_messages,
                 rollout_path,
             }),
@@ -456,6 +464,7 @@ impl TurnContext {
                 &config.model,
                 config.model_provider.wire_api,
                 approval_policy,
+                config.tools_web_search,
             )
             .specs(),
             client: ModelClient::new(Arc::clone(&config), conversation_id, effort, summary)
@@ -1006,6 +1015,11 @@ async fn submission_loop(
     mut context: Arc<TurnContext>,
     mut rx_sub: mpsc::Receiver<Submission>,
 ) {
+    let history = crate::message_history::HistoryWriter::spawn(
+        session.config.codex_home.clone(),
+        session.config.history,
+        session.conversation_id.to_string(),
+    );
     while let Some(Submission { id: sub_id, op }) = rx_sub.recv().await {
         match op {
             Op::Interrupt => {
@@ -1120,6 +1134,47 @@ async fn submission_loop(
                     EventMsg::McpListToolsResponse(McpListToolsResponseEvent { servers }),
                 );
             }
+            Op::AddToHistory { text } => history.append(text),
+            Op::GetHistoryEntryRequest { offset, log_id } => {
+                let session = Arc::clone(&session);
+                tokio::spawn(async move {
+                    let home = session.config.codex_home.clone();
+                    let entry = tokio::task::spawn_blocking(move || {
+                        crate::message_history::lookup(&home, log_id, offset)
+                    })
+                    .await
+                    .ok()
+                    .flatten();
+                    session.send_event(
+                        &sub_id,
+                        EventMsg::GetHistoryEntryResponse(GetHistoryEntryResponseEvent {
+                            offset,
+                            log_id,
+                            entry,
+                        }),
+                    );
+                });
+            }
+            Op::ListCustomPrompts => {
+                let session = Arc::clone(&session);
+                tokio::spawn(async move {
+                    let dir = session
+                        .config
+                        .codex_home
+                        .join(crate::custom_prompts::PROMPTS_DIR);
+                    let custom_prompts = tokio::task::spawn_blocking(move || {
+                        crate::custom_prompts::discover_prompts_in(&dir)
+                    })
+                    .await
+                    .unwrap_or_default();
+                    session.send_event(
+                        &sub_id,
+                        EventMsg::ListCustomPromptsResponse(ListCustomPromptsResponseEvent {
+                            custom_prompts,
+                        }),
+                    );
+                });
+            }
             Op::Compact => {
                 let running = lock(&session.active).is_some();
                 if running {
@@ -1148,6 +1203,7 @@ async fn submission_loop(
                     .abort_active_task(TurnAbortReason::Interrupted)
                     .await;
                 session.elicitations.cancel_all();
+                history.flush().await;
                 session.sync_rollout(&sub_id).await;
                 session.rollout.shutdown().await;
                 session.mcp.shutdown().await;

@@ -15,7 +15,6 @@ use codex_protocol::models::InputItem;
 use codex_protocol::models::ReasoningItemContent;
 use codex_protocol::models::ReasoningItemReasoningSummary;
 use codex_protocol::models::ResponseItem;
-use codex_protocol::models::WebSearchAction;
 use codex_protocol::protocol::AgentMessageDeltaEvent;
 use codex_protocol::protocol::AgentMessageEvent;
 use codex_protocol::protocol::AgentReasoningDeltaEvent;
@@ -577,15 +576,11 @@ fn handle_output_item(
             }
         }
         ResponseItem::WebSearchCall { id, action, .. } => {
-            let query = match action {
-                WebSearchAction::Search { query } => query.clone(),
-                WebSearchAction::Other => String::new(),
-            };
             sess.send_event(
                 sub_id,
                 EventMsg::WebSearchEnd(WebSearchEndEvent {
                     call_id: id.clone().unwrap_or_default(),
-                    query,
+                    query: action.display_query(),
                 }),
             );
         }

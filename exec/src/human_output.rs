@@ -383,7 +383,7 @@ impl<E: Write + Send, O: Write + Send> EventProcessor for HumanEventProcessor<E,
                 self.review = Some(ev.review_output);
             }
             EventMsg::WebSearchEnd(ev) => {
-                let label = self.style.magenta_bold("web search:");
+                let label = self.style.magenta_bold("🌐 Searched:");
                 self.block(format!("{label} {}", ev.query));
             }
             EventMsg::BackgroundEvent(ev) => {
@@ -736,6 +736,26 @@ mod tests {
         );
         assert_eq!(err, expected);
         assert_eq!(out, "All done.\n");
+    }
+
+    #[test]
+    fn a_web_search_is_one_searched_line() {
+        let mut p = processor(HumanOutputOptions::default());
+        feed(
+            &mut p,
+            vec![
+                EventMsg::WebSearchBegin(codex_protocol::protocol::WebSearchBeginEvent {
+                    call_id: "ws_1".into(),
+                }),
+                EventMsg::WebSearchEnd(codex_protocol::protocol::WebSearchEndEvent {
+                    call_id: "ws_1".into(),
+                    query: "ratatui inline viewport".into(),
+                }),
+            ],
+        );
+        let (err, out) = finish(p);
+        assert_eq!(err, "\n🌐 Searched: ratatui inline viewport\n");
+        assert_eq!(out, "");
     }
 
     #[test]

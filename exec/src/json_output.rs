@@ -627,6 +627,27 @@ mod tests {
     }
 
     #[test]
+    fn a_web_search_is_a_completed_web_search_item() {
+        // As in Codex CLI, the begin event has no item of its own: only the query is shown.
+        let (lines, _) = run(vec![
+            EventMsg::WebSearchBegin(codex_protocol::protocol::WebSearchBeginEvent {
+                call_id: "ws_1".into(),
+            }),
+            EventMsg::WebSearchEnd(codex_protocol::protocol::WebSearchEndEvent {
+                call_id: "ws_1".into(),
+                query: "ratatui inline viewport".into(),
+            }),
+        ]);
+        assert_eq!(
+            lines[1..],
+            [
+                json!({"type": "item.completed", "item": {"id": "item_0", "type": "web_search",
+                "query": "ratatui inline viewport"}})
+            ]
+        );
+    }
+
+    #[test]
     fn an_error_fails_the_turn() {
         let (lines, _) = run(vec![
             EventMsg::TaskStarted(TaskStartedEvent {

@@ -246,6 +246,8 @@ pub(crate) fn exec_overrides(
         sandbox_mode,
         base_instructions: None,
         show_raw_agent_reasoning: None,
+        // Codex CLI's exec has no `--search`; `tools.web_search` in the config enables it.
+        tools_web_search_request: None,
     }
 }
 

@@ -5,6 +5,8 @@
 //! is recorded.
 
 pub mod config_types;
+pub mod custom_prompts;
+pub mod message_history;
 pub mod models;
 pub mod plan_tool;
 pub mod protocol;

@@ -174,15 +174,57 @@ pub struct LocalShellExecAction {
     pub user: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// What a `web_search_call` did. Only `search` is interpreted; any other action (`open_page`,
+/// `find_in_page`, shapes added later) is kept verbatim, because the item goes back to the API in
+/// the next request's input and must still be one the API accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebSearchAction {
-    Search {
-        #[serde(default)]
-        query: String,
-    },
-    #[serde(other)]
-    Other,
+    Search { query: String },
+    Other(serde_json::Value),
+}
+
+impl WebSearchAction {
+    /// A one-line description for front-ends: the query of a search, the page an `open_page`
+    /// opened, the pattern and page of a `find_in_page`; empty when the action says nothing usable.
+    pub fn display_query(&self) -> String {
+        match self {
+            WebSearchAction::Search { query } => query.clone(),
+            WebSearchAction::Other(value) => {
+                let field = |name: &str| value.get(name).and_then(serde_json::Value::as_str);
+                match (field("type"), field("url"), field("pattern")) {
+                    (Some("find_in_page"), Some(url), Some(pattern)) => {
+                        format!("'{pattern}' in {url}")
+                    }
+                    (_, Some(url), _) => url.to_string(),
+                    _ => String::new(),
+                }
+            }
+        }
+    }
+}
+
+impl Serialize for WebSearchAction {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            WebSearchAction::Search { query } => {
+                serde_json::json!({"type": "search", "query": query}).serialize(serializer)
+            }
+            WebSearchAction::Other(value) => value.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WebSearchAction {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let is_search = value.get("type").and_then(serde_json::Value::as_str) == Some("search");
+        match value.get("query") {
+            Some(serde_json::Value::String(query)) if is_search => Ok(WebSearchAction::Search {
+                query: query.clone(),
+            }),
+            _ => Ok(WebSearchAction::Other(value)),
+        }
+    }
 }
 
 /// Output of a function tool call.
@@ -333,6 +375,55 @@ mod tests {
             "type": "web_search_call", "status": "completed",
             "action": {"type": "search", "query": "rust"}
         }));
+    }
+
+    #[test]
+    fn web_search_call_parses_query_and_keeps_other_actions_verbatim() {
+        let search = round_trip(json!({
+            "type": "web_search_call", "id": "ws_1", "status": "completed",
+            "action": {"type": "search", "query": "ratatui 0.29 changelog"}
+        }));
+        let ResponseItem::WebSearchCall { id, status, action } = search else {
+            panic!("not a web search call: {search:?}");
+        };
+        assert_eq!(id.as_deref(), Some("ws_1"));
+        assert_eq!(status.as_deref(), Some("completed"));
+        assert_eq!(
+            action,
+            WebSearchAction::Search {
+                query: "ratatui 0.29 changelog".into()
+            }
+        );
+        assert_eq!(action.display_query(), "ratatui 0.29 changelog");
+
+        let open = round_trip(json!({
+            "type": "web_search_call", "status": "completed",
+            "action": {"type": "open_page", "url": "https://docs.rs/ratatui"}
+        }));
+        let find = round_trip(json!({
+            "type": "web_search_call",
+            "action": {"type": "find_in_page", "url": "https://a.example", "pattern": "Viewport"}
+        }));
+        // A search without a query (or a shape from a newer API) is kept, not rejected.
+        let odd = round_trip(json!({
+            "type": "web_search_call", "status": "completed",
+            "action": {"type": "search", "queries": ["a", "b"], "sources": []}
+        }));
+        let displayed: Vec<String> = [open, find, odd]
+            .iter()
+            .map(|item| match item {
+                ResponseItem::WebSearchCall { action, .. } => action.display_query(),
+                other => panic!("not a web search call: {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            displayed,
+            vec![
+                "https://docs.rs/ratatui",
+                "'Viewport' in https://a.example",
+                ""
+            ]
+        );
     }
 
     #[test]

@@ -114,6 +114,14 @@ pub enum Op {
     Compact,
     /// Ask for the MCP servers, their state and their tools; answered by `mcp_list_tools_response`.
     ListMcpTools,
+    /// Append `text` to `$CODEX_HOME/history.jsonl` (in the background; nothing answers).
+    AddToHistory { text: String },
+    /// Ask for line `offset` of the history file identified by `log_id` (from
+    /// `session_configured`); answered by `get_history_entry_response`.
+    GetHistoryEntryRequest { offset: usize, log_id: u64 },
+    /// Ask for the saved prompts in `$CODEX_HOME/prompts`; answered by
+    /// `list_custom_prompts_response`.
+    ListCustomPrompts,
     /// Review code in an isolated sub-conversation; answered by `entered_review_mode`, then
     /// `exited_review_mode` with the findings.
     Review { review_request: ReviewRequest },
@@ -344,6 +352,8 @@ pub enum EventMsg {
     /// A progress notification of a running MCP tool call.
     McpToolCallProgress(McpToolCallProgressEvent),
     McpListToolsResponse(McpListToolsResponseEvent),
+    GetHistoryEntryResponse(GetHistoryEntryResponseEvent),
+    ListCustomPromptsResponse(ListCustomPromptsResponseEvent),
     WebSearchEnd(WebSearchEndEvent),
     ExecCommandBegin(ExecCommandBeginEvent),
     ExecCommandOutputDelta(ExecCommandOutputDeltaEvent),
@@ -582,6 +592,20 @@ pub struct McpToolCallEndEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct McpListToolsResponseEvent {
     pub servers: Vec<McpServerSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetHistoryEntryResponseEvent {
+    pub offset: usize,
+    pub log_id: u64,
+    /// Absent when the file changed identity (`log_id`) or has no such line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<crate::message_history::HistoryEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListCustomPromptsResponseEvent {
+    pub custom_prompts: Vec<crate::custom_prompts::CustomPrompt>,
 }
 
 /// One configured MCP server as the session sees it now.
@@ -954,6 +978,18 @@ mod tests {
             .unwrap(),
             json!({"type": "exec_approval", "id": "3", "decision": "approved_for_session"})
         );
+        assert_eq!(
+            serde_json::to_value(Op::GetHistoryEntryRequest {
+                offset: 2,
+                log_id: 7
+            })
+            .unwrap(),
+            json!({"type": "get_history_entry_request", "offset": 2, "log_id": 7})
+        );
+        assert_eq!(
+            serde_json::to_value(Op::AddToHistory { text: "hi".into() }).unwrap(),
+            json!({"type": "add_to_history", "text": "hi"})
+        );
     }
 
     #[test]
@@ -969,6 +1005,12 @@ mod tests {
             json!({"id": "", "msg": {"type": "session_configured",
                 "session_id": "67e55044-10b1-426f-9247-bb680e5fe0c8", "model": "gpt-5",
                 "history_log_id": 0, "history_entry_count": 0, "rollout_path": ""}}),
+            json!({"id": "1", "msg": {"type": "get_history_entry_response", "offset": 3,
+                "log_id": 42, "entry": {"session_id": "s", "ts": 1, "text": "hi"}}}),
+            json!({"id": "1", "msg": {"type": "get_history_entry_response", "offset": 9, "log_id": 42}}),
+            json!({"id": "1", "msg": {"type": "list_custom_prompts_response", "custom_prompts": [
+                {"name": "fix", "path": "/h/prompts/fix.md", "content": "Fix $1",
+                 "description": "fix it"}]}}),
             json!({"id": "1", "msg": {"type": "token_count", "info": {
                 "total_token_usage": {"input_tokens": 10, "cached_input_tokens": 2, "output_tokens": 5,
                     "reasoning_output_tokens": 1, "total_tokens": 15},

@@ -67,6 +67,11 @@ pub struct Cli {
     #[arg(long = "cd", short = 'C', value_name = "DIR")]
     pub cwd: Option<PathBuf>,
 
+    /// Let the model search the web (the Responses API's built-in `web_search` tool; no
+    /// approval is asked per search). Same as `tools.web_search = true` in config.toml.
+    #[arg(long = "search", default_value_t = false)]
+    pub web_search: bool,
+
     /// Which session to start from; set by `codex resume`.
     #[clap(skip)]
     pub resume: ResumeMode,
@@ -269,5 +274,23 @@ mod tests {
             ResumeMode::Picker
         );
         assert!(Root::try_parse_from(["codex", "--yolo", "-a", "never"]).is_err());
+    }
+
+    #[test]
+    fn search_flag_on_the_ui_and_on_resume() {
+        assert!(
+            !Root::try_parse_from(["codex"])
+                .unwrap()
+                .interactive
+                .web_search
+        );
+        let root = Root::try_parse_from(["codex", "--search", "look it up"]).unwrap();
+        assert!(root.interactive.web_search);
+        assert_eq!(root.interactive.prompt.as_deref(), Some("look it up"));
+        let root = Root::try_parse_from(["codex", "resume", "--last", "--search"]).unwrap();
+        let Some(Sub::Resume(resume)) = root.command else {
+            panic!("no resume")
+        };
+        assert!(resume.into_interactive(Vec::new()).0.web_search);
     }
 }

@@ -153,6 +153,7 @@ fn load_config(cli: &Cli, root_config_overrides: &[String]) -> Result<Config, St
         sandbox_mode: cli.requested_sandbox_mode(),
         base_instructions: None,
         show_raw_agent_reasoning: None,
+        tools_web_search_request: cli.web_search.then_some(true),
     };
     Config::load(cli_overrides, overrides).map_err(|e| e.to_string())
 }

@@ -29,6 +29,7 @@ pub use overrides::parse_cli_override;
 use crate::model_provider_info::ModelProviderInfo;
 use crate::model_provider_info::OPENAI_PROVIDER_ID;
 use crate::model_provider_info::OSS_PROVIDER_ID;
+use crate::model_provider_info::WireApi;
 use crate::model_provider_info::built_in_model_providers;
 use schema::ConfigToml;
 use schema::ShellEnvironmentPolicyToml;
@@ -80,6 +81,11 @@ pub struct Config {
     pub mcp_servers: std::collections::BTreeMap<String, codex_mcp_client::McpServerConfig>,
     /// `[otel]`: telemetry export (off by default).
     pub otel: codex_otel::OtelSettings,
+    /// Offer the Responses API's built-in `web_search` tool (`tools.web_search`, `--search`).
+    /// Providers on the Chat Completions API never get it.
+    pub tools_web_search: bool,
+    /// `[history]`: whether and how much of what the user types goes to `history.jsonl`.
+    pub history: History,
     /// Non-fatal problems found while loading (unknown keys and the like), one line each.
     pub warnings: Vec<String>,
 }
@@ -95,6 +101,8 @@ pub struct ConfigOverrides {
     pub sandbox_mode: Option<codex_protocol::config_types::SandboxMode>,
     pub base_instructions: Option<String>,
     pub show_raw_agent_reasoning: Option<bool>,
+    /// `--search`: offer the web search tool whatever the files say.
+    pub tools_web_search_request: Option<bool>,
 }
 
 /// `[shell_environment_policy]`: which environment variables commands run by the agent see.
@@ -115,6 +123,24 @@ pub enum ShellEnvironmentPolicyInherit {
     Core,
     #[default]
     All,
+    None,
+}
+
+/// `[history]`: Codex CLI's keys for `$CODEX_HOME/history.jsonl`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct History {
+    pub persistence: HistoryPersistence,
+    /// Past this size the oldest lines are dropped; `None` (or 0 in the file) means no cap.
+    pub max_bytes: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HistoryPersistence {
+    /// Append every message the user sends.
+    #[default]
+    SaveAll,
+    /// Write nothing (the file is still read for recall).
     None,
 }
 
@@ -176,6 +202,13 @@ impl Config {
         )?;
         let mut config = resolve(layered.toml, codex_home, &config_path, overrides)?;
         config.active_profile = layered.active_profile;
+        if config.tools_web_search && config.model_provider.wire_api == WireApi::Chat {
+            warnings.push(format!(
+                "web search is enabled, but model provider `{}` uses the Chat Completions API, \
+                 which has no built-in web_search tool; it is not offered",
+                config.model_provider_id
+            ));
+        }
         config.warnings = warnings;
         Ok(config)
     }
@@ -197,6 +230,7 @@ fn resolve(
         sandbox_mode,
         base_instructions,
         show_raw_agent_reasoning,
+        tools_web_search_request,
     } = overrides;
 
     let process_cwd = || std::env::current_dir().map_err(ConfigError::CurrentDir);
@@ -253,6 +287,13 @@ fn resolve(
             None => None,
         },
     };
+    // `--search` first; then `[features]`, which Codex CLI applies after the `tools` spellings.
+    let tools_web_search = tools_web_search_request
+        .or(toml.features.as_ref().and_then(|f| f.web_search_request))
+        .or(toml.features.as_ref().and_then(|f| f.web_search))
+        .or(toml.tools_web_search)
+        .or(toml.tools.as_ref().and_then(|t| t.web_search))
+        .unwrap_or(false);
     let user_instructions = read_user_instructions(&codex_home.join(USER_INSTRUCTIONS_FILE))?;
     let otel = toml
         .otel
@@ -295,6 +336,19 @@ fn resolve(
         active_profile: None,
         mcp_servers: toml.mcp_servers,
         otel,
+        tools_web_search,
+        history: History {
+            persistence: toml
+                .history
+                .as_ref()
+                .and_then(|h| h.persistence)
+                .unwrap_or_default(),
+            max_bytes: toml
+                .history
+                .as_ref()
+                .and_then(|h| h.max_bytes)
+                .filter(|max| *max > 0),
+        },
         warnings: Vec::new(),
     })
 }

@@ -31,11 +31,11 @@ pub(super) const ACCEPTED_UNUSED_KEYS: &[&str] = &[
     "experimental_use_freeform_apply_patch",
     "experimental_use_rmcp_client",
     "experimental_use_unified_exec_tool",
+    // Only `features.web_search_request` / `features.web_search` are read (see `FeaturesToml`).
     "features",
     "file_opener",
     "forced_chatgpt_workspace_id",
     "forced_login_method",
-    "history",
     "include_apply_patch_tool",
     "include_plan_tool",
     "include_view_image_tool",
@@ -48,9 +48,8 @@ pub(super) const ACCEPTED_UNUSED_KEYS: &[&str] = &[
     "projects",
     "responses_originator_header_internal_override",
     "shell_environment_policy.experimental_use_profile",
-    "tools",
+    "tools.view_image",
     "tools_view_image",
-    "tools_web_search",
     "tui",
     "use_experimental_streamable_shell_tool",
     "use_experimental_unified_exec_tool",
@@ -106,6 +105,39 @@ pub(super) struct ConfigToml {
     #[serde(deserialize_with = "codex_mcp_client::config::deserialize_servers")]
     pub mcp_servers: BTreeMap<String, codex_mcp_client::McpServerConfig>,
     pub otel: Option<codex_otel::OtelSettings>,
+    pub history: Option<HistoryToml>,
+    pub tools: Option<ToolsToml>,
+    /// Codex CLI's profile-level spelling of `tools.web_search`.
+    pub tools_web_search: Option<bool>,
+    pub features: Option<FeaturesToml>,
+}
+
+/// `[tools]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ToolsToml {
+    /// Offer the Responses API's built-in `web_search` tool; Codex CLI also reads it as
+    /// `web_search_request`.
+    #[serde(alias = "web_search_request")]
+    pub web_search: Option<bool>,
+}
+
+/// `[features]`: Codex CLI's feature flags. Only the web search ones mean something here; the
+/// others stay accepted without effect (see [`ACCEPTED_UNUSED_KEYS`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct FeaturesToml {
+    pub web_search_request: Option<bool>,
+    /// Codex CLI's older alias of `web_search_request`.
+    pub web_search: Option<bool>,
+}
+
+/// `[history]`: the global message log `$CODEX_HOME/history.jsonl`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct HistoryToml {
+    pub persistence: Option<super::HistoryPersistence>,
+    pub max_bytes: Option<usize>,
 }
 
 /// `[sandbox_workspace_write]`: only used when `sandbox_mode = "workspace-write"`.

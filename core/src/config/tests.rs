@@ -746,3 +746,101 @@ fn empty_notify_is_unset() {
     let config = load(&home, &[], Default::default()).unwrap();
     assert_eq!(config.notify, None);
 }
+
+#[test]
+fn web_search_from_tools_features_profiles_and_the_flag() {
+    let web_search = |config_toml: Option<&str>, args: &[&str], flag: Option<bool>| {
+        let home = home_with(config_toml);
+        let flags = ConfigOverrides {
+            tools_web_search_request: flag,
+            ..Default::default()
+        };
+        let config = load(&home, args, flags).unwrap();
+        assert_eq!(config.warnings, Vec::<String>::new());
+        config.tools_web_search
+    };
+    assert!(!web_search(None, &[], None));
+    assert!(web_search(Some("[tools]\nweb_search = true\n"), &[], None));
+    assert!(web_search(
+        Some("[tools]\nweb_search_request = true\n"),
+        &[],
+        None
+    ));
+    assert!(web_search(
+        Some("[features]\nweb_search_request = true\nplan_tool = true\n"),
+        &[],
+        None
+    ));
+    assert!(web_search(
+        Some("[features]\nweb_search = true\n"),
+        &[],
+        None
+    ));
+    // `[features]` is applied after `tools`, as in Codex CLI.
+    assert!(!web_search(
+        Some("[tools]\nweb_search = true\n[features]\nweb_search_request = false\n"),
+        &[],
+        None
+    ));
+    let profiles = r#"
+[profiles.search]
+tools_web_search = true
+[profiles.search_table.tools]
+web_search = true
+[profiles.quiet.tools]
+web_search = false
+"#;
+    assert!(web_search(Some(profiles), &["profile=search"], None));
+    assert!(web_search(Some(profiles), &["profile=search_table"], None));
+    assert!(!web_search(Some(profiles), &["profile=quiet"], None));
+    assert!(web_search(Some(profiles), &["tools.web_search=true"], None));
+    assert!(web_search(Some(profiles), &["profile=quiet"], Some(true)));
+}
+
+#[test]
+fn web_search_keys_are_checked_and_other_tools_keys_still_accepted() {
+    let home = home_with(Some("[tools]\nview_image = false\nweb_searchh = true\n"));
+    let config = load(&home, &[], ConfigOverrides::default()).unwrap();
+    assert_eq!(
+        config.warnings,
+        vec![format!(
+            "{}: unknown key `tools.web_searchh` ignored",
+            config_path(&home)
+        )]
+    );
+    let (err, path) = load_err(
+        "[tools]\nweb_search = \"yes\"\n",
+        &[],
+        ConfigOverrides::default(),
+    );
+    assert_eq!(
+        err,
+        format!(
+            "{path}:2:14: key `tools.web_search`: invalid type: string \"yes\", expected a boolean"
+        )
+    );
+}
+
+#[test]
+fn web_search_on_a_chat_provider_is_a_warning() {
+    let home = home_with(Some(
+        r#"
+model_provider = "groq"
+[tools]
+web_search = true
+[model_providers.groq]
+name = "Groq"
+base_url = "https://api.groq.com/openai/v1"
+"#,
+    ));
+    let config = load(&home, &[], ConfigOverrides::default()).unwrap();
+    assert!(config.tools_web_search);
+    assert_eq!(
+        config.warnings,
+        vec![
+            "web search is enabled, but model provider `groq` uses the Chat Completions API, \
+             which has no built-in web_search tool; it is not offered"
+                .to_string()
+        ]
+    );
+}

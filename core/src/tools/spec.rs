@@ -1,5 +1,6 @@
 //! The tool list offered to the model, in a fixed order so the prompt prefix stays cacheable:
-//! shell → update_plan → apply_patch → view_image.
+//! shell → update_plan → apply_patch → web_search → view_image (MCP tools follow, added per
+//! request by the turn loop), the order Codex CLI uses.
 
 use codex_protocol::protocol::AskForApproval;
 use serde_json::Value;
@@ -27,10 +28,18 @@ pub(crate) struct ToolsConfig {
     /// Offer `with_escalated_permissions` / `justification` on the shell tool.
     pub(crate) shell_escalation: bool,
     pub(crate) view_image: bool,
+    /// The Responses API's built-in `{"type": "web_search"}`; the model searches server-side and
+    /// reports `web_search_call` items, so there is no handler here.
+    pub(crate) web_search: bool,
 }
 
 impl ToolsConfig {
-    pub(crate) fn new(model: &str, wire_api: WireApi, approval_policy: AskForApproval) -> Self {
+    pub(crate) fn new(
+        model: &str,
+        wire_api: WireApi,
+        approval_policy: AskForApproval,
+        web_search_requested: bool,
+    ) -> Self {
         // Custom tools exist only in the Responses API, and only GPT-5-era models use them well.
         let freeform = wire_api == WireApi::Responses
             && (model.starts_with("gpt-5") || model.starts_with("codex-"));
@@ -42,6 +51,8 @@ impl ToolsConfig {
             },
             shell_escalation: approval_policy == AskForApproval::OnRequest,
             view_image: true,
+            // Chat Completions has no built-in tools; the request would be rejected or ignored.
+            web_search: web_search_requested && wire_api == WireApi::Responses,
         }
     }
 
@@ -68,6 +79,9 @@ impl ToolsConfig {
                 },
             }),
         });
+        if self.web_search {
+            tools.push(json!({"type": "web_search"}));
+        }
         if self.view_image {
             tools.push(json!({
                 "type": "function",
@@ -159,7 +173,12 @@ mod tests {
 
     #[test]
     fn order_is_fixed_and_variant_follows_model_and_wire_api() {
-        let freeform = ToolsConfig::new("gpt-5-codex", WireApi::Responses, AskForApproval::Never);
+        let freeform = ToolsConfig::new(
+            "gpt-5-codex",
+            WireApi::Responses,
+            AskForApproval::Never,
+            false,
+        );
         let specs = freeform.specs();
         assert_eq!(
             names(&specs),
@@ -172,7 +191,12 @@ mod tests {
                 .is_none()
         );
 
-        let chat = ToolsConfig::new("gpt-5-codex", WireApi::Chat, AskForApproval::OnRequest);
+        let chat = ToolsConfig::new(
+            "gpt-5-codex",
+            WireApi::Chat,
+            AskForApproval::OnRequest,
+            false,
+        );
         let specs = chat.specs();
         assert_eq!(specs[2]["type"], "function");
         assert!(specs[0]["parameters"]["properties"]["justification"].is_object());
@@ -181,5 +205,25 @@ mod tests {
             serde_json::to_string(&chat.specs()).unwrap_or_default(),
             serde_json::to_string(&specs).unwrap_or_default()
         );
+    }
+
+    #[test]
+    fn web_search_sits_between_apply_patch_and_view_image_on_responses_only() {
+        let specs = ToolsConfig::new(
+            "gpt-5-codex",
+            WireApi::Responses,
+            AskForApproval::Never,
+            true,
+        )
+        .specs();
+        assert_eq!(
+            names(&specs),
+            vec![SHELL, UPDATE_PLAN, APPLY_PATCH, "", VIEW_IMAGE]
+        );
+        assert_eq!(specs[3], json!({"type": "web_search"}));
+
+        let chat = ToolsConfig::new("gpt-5-codex", WireApi::Chat, AskForApproval::Never, true);
+        assert!(!chat.web_search);
+        assert!(!chat.specs().iter().any(|tool| tool["type"] == "web_search"));
     }
 }

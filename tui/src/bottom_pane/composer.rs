@@ -1,5 +1,6 @@
-//! The composer: where the user types. Multi-line editing, history recall, large pastes kept
-//! out of the way behind a placeholder, the slash-command popup and the `@` file popup.
+//! The composer: where the user types. Multi-line editing, history recall (this session's
+//! messages, then `history.jsonl`'s), large pastes kept out of the way behind a placeholder, the
+//! slash-command popup (with saved prompts) and the `@` file popup.
 //!
 //! Typed text is only ever removed by the user (editing, Ctrl-C, or sending it); tasks ending,
 //! errors, modals and resizes leave it alone.
@@ -17,7 +18,16 @@ use ratatui::style::Stylize;
 use ratatui::text::Line;
 use ratatui::widgets::Widget;
 
+use codex_core::custom_prompts::expand_custom_prompt;
+use codex_core::custom_prompts::prompt_argument_names;
+use codex_core::custom_prompts::prompt_command_with_arg_placeholders;
+use codex_core::custom_prompts::prompt_has_numeric_placeholders;
+use codex_protocol::custom_prompts::CustomPrompt;
+
+use super::command_popup::CommandItem;
 use super::command_popup::CommandPopup;
+use super::composer_history::ComposerHistory;
+use super::composer_history::Recall;
 use super::file_popup::FilePopup;
 use super::textarea::TextArea;
 use crate::file_search::FileSearch;
@@ -34,6 +44,9 @@ const PROMPT_WIDTH: u16 = 2;
 pub enum InputResult {
     Submitted(String),
     Command(SlashCommand),
+    /// The text cannot be sent as it is (a saved prompt missing arguments); it stays in the
+    /// composer and the message says what to fix.
+    Invalid(String),
     None,
 }
 
@@ -59,17 +72,12 @@ impl Popup {
     }
 }
 
-#[derive(Debug, Default)]
-struct History {
-    entries: Vec<String>,
-    /// The entry shown, while browsing.
-    index: Option<usize>,
-}
-
 #[derive(Debug)]
 pub struct ChatComposer {
     textarea: TextArea,
-    history: History,
+    history: ComposerHistory,
+    /// Saved prompts offered in the slash popup and expanded on submit.
+    custom_prompts: Vec<CustomPrompt>,
     /// Placeholders in the text and the pasted content each stands for.
     pending_pastes: Vec<(String, String)>,
     popup: Option<Popup>,
@@ -87,7 +95,8 @@ impl Default for ChatComposer {
     fn default() -> Self {
         Self {
             textarea: TextArea::default(),
-            history: History::default(),
+            history: ComposerHistory::default(),
+            custom_prompts: Vec::new(),
             pending_pastes: Vec::new(),
             popup: None,
             file_search: None,
@@ -120,6 +129,35 @@ impl ChatComposer {
         self.file_search = Some(search);
     }
 
+    /// The history file's identity and line count, from `session_configured`.
+    pub fn set_history_file(&mut self, log_id: u64, entry_count: usize) {
+        self.history.set_file(log_id, entry_count);
+    }
+
+    /// A history line the composer asked for (see [`Self::take_history_requests`]).
+    pub fn on_history_entry(&mut self, log_id: u64, offset: usize, text: Option<String>) {
+        if let Some(text) = self
+            .history
+            .on_entry(log_id, offset, text, self.textarea.text())
+        {
+            self.show_recalled(&text);
+        }
+    }
+
+    /// History lines to fetch, as `(log_id, offset)`.
+    pub fn take_history_requests(&mut self) -> Vec<(u64, usize)> {
+        self.history.take_requests()
+    }
+
+    pub fn set_custom_prompts(&mut self, prompts: Vec<CustomPrompt>) {
+        self.custom_prompts = prompts;
+        if matches!(self.popup, Some(Popup::Command(_))) {
+            // Rebuilt with the prompts on the next sync.
+            self.popup = None;
+            self.sync_popup();
+        }
+    }
+
     /// Clears the text (Ctrl-C) and keeps it in the history so Up brings it back.
     pub fn clear_to_history(&mut self) {
         let text = self.expanded_text();
@@ -128,14 +166,12 @@ impl ChatComposer {
         }
         self.textarea.clear();
         self.pending_pastes.clear();
-        self.history.index = None;
+        self.history.stop_browsing();
         self.sync_popup();
     }
 
     fn record(&mut self, text: String) {
-        if self.history.entries.last() != Some(&text) {
-            self.history.entries.push(text);
-        }
+        self.history.record(text);
     }
 
     fn expanded_text(&self) -> String {
@@ -164,7 +200,7 @@ impl ChatComposer {
         } else {
             self.textarea.insert_str(&text);
         }
-        self.history.index = None;
+        self.history.stop_browsing();
         self.sync_popup();
     }
 
@@ -237,7 +273,7 @@ impl ChatComposer {
             }
             _ => return InputResult::None,
         }
-        self.history.index = None;
+        self.history.stop_browsing();
         self.sync_popup();
         InputResult::None
     }
@@ -269,19 +305,22 @@ impl ChatComposer {
             return None;
         }
         match self.popup.as_ref()? {
-            Popup::Command(popup) => {
-                let cmd = popup.selected();
-                if enter {
-                    let cmd = cmd?;
+            Popup::Command(popup) => match popup.selected() {
+                Some(CommandItem::Builtin(cmd)) if enter => {
                     self.textarea.clear();
                     self.sync_popup();
                     return Some(InputResult::Command(cmd));
                 }
-                if let Some(cmd) = cmd {
-                    self.textarea.set_text(&format!("/{} ", cmd.command()));
+                Some(CommandItem::Prompt(prompt)) if enter => {
+                    return Some(self.select_prompt(&prompt));
+                }
+                Some(item) => {
+                    self.textarea.set_text(&format!("/{} ", item.command()));
                     self.sync_popup();
                 }
-            }
+                None if enter => return None,
+                None => {}
+            },
             Popup::File(popup) => match popup.selected_path() {
                 Some(path) => self.insert_mention(&path),
                 // With nothing to pick, Enter sends the message as typed.
@@ -290,6 +329,29 @@ impl ChatComposer {
             },
         }
         Some(InputResult::None)
+    }
+
+    /// Enter on a saved prompt, as in Codex CLI: one with named placeholders asks for them
+    /// (`/prompts:name KEY=""`, the cursor in the first quotes), one with positional
+    /// placeholders waits for its arguments after the name, any other is sent right away.
+    fn select_prompt(&mut self, prompt: &CustomPrompt) -> InputResult {
+        let named = prompt_argument_names(&prompt.content);
+        if !named.is_empty() {
+            let (text, cursor) = prompt_command_with_arg_placeholders(&prompt.name, &named);
+            self.textarea.set_text(&text);
+            self.textarea.set_cursor(cursor);
+        } else if prompt_has_numeric_placeholders(&prompt.content) {
+            let command = CommandItem::Prompt(prompt.clone()).command();
+            self.textarea.set_text(&format!("/{command} "));
+        } else {
+            self.textarea.set_text(&format!(
+                "/{}",
+                CommandItem::Prompt(prompt.clone()).command()
+            ));
+            return self.submit();
+        }
+        self.sync_popup();
+        InputResult::None
     }
 
     /// Replaces the `@token` at the cursor by `path` (quoted when it has spaces) and a space.
@@ -304,7 +366,7 @@ impl ChatComposer {
         };
         self.textarea.delete_range(range);
         self.textarea.insert_str(&quoted);
-        self.history.index = None;
+        self.history.stop_browsing();
         self.sync_popup();
     }
 
@@ -338,53 +400,48 @@ impl ChatComposer {
             self.sync_popup();
             return InputResult::Command(cmd);
         }
-        self.record(text.clone());
+        // What was typed goes to the recall list (so Up gives `/prompts:x args` back); what is
+        // sent is the expansion.
+        let sent = match expand_custom_prompt(&text, &self.custom_prompts) {
+            Ok(Some(expanded)) => expanded,
+            Ok(None) => text.clone(),
+            Err(error) => return InputResult::Invalid(error.to_string()),
+        };
+        self.record(text);
         self.textarea.clear();
         self.pending_pastes.clear();
-        self.history.index = None;
         self.sync_popup();
-        InputResult::Submitted(text)
+        InputResult::Submitted(sent)
     }
 
     /// History is browsed only from an empty composer or one still showing a recalled entry,
     /// so Up never replaces text the user typed.
     fn can_browse_history(&self) -> bool {
-        match self.history.index {
-            Some(i) => self.history.entries.get(i).map(String::as_str) == Some(self.text()),
-            None => self.textarea.is_empty(),
-        }
+        self.history.can_browse(self.textarea.text())
     }
 
     fn history_older(&mut self) {
-        let next = match self.history.index {
-            None => self.history.entries.len().checked_sub(1),
-            Some(i) => Some(i.saturating_sub(1)),
-        };
-        if let Some(i) = next
-            && let Some(entry) = self.history.entries.get(i).cloned()
-        {
-            self.history.index = Some(i);
-            self.textarea.set_text(&entry);
-            self.pending_pastes.clear();
-            self.sync_popup();
-        }
+        let recall = self.history.older();
+        self.apply_recall(recall);
     }
 
     fn history_newer(&mut self) {
-        let Some(i) = self.history.index else {
-            return;
-        };
-        match self.history.entries.get(i + 1).cloned() {
-            Some(entry) => {
-                self.history.index = Some(i + 1);
-                self.textarea.set_text(&entry);
-            }
-            None => {
-                self.history.index = None;
-                self.textarea.clear();
-            }
+        let recall = self.history.newer();
+        self.apply_recall(recall);
+    }
+
+    fn apply_recall(&mut self, recall: Recall) {
+        if let Recall::Show(text) = recall {
+            self.show_recalled(&text);
         }
-        self.sync_popup();
+    }
+
+    fn show_recalled(&mut self, text: &str) {
+        self.textarea.set_text(text);
+        self.pending_pastes.clear();
+        // A recalled `/command` is text to edit or send, not a reason to open the popup.
+        self.popup = None;
+        self.popup_dismissed_for = Some(text.to_string());
     }
 
     fn sync_popup(&mut self) {
@@ -397,7 +454,7 @@ impl ChatComposer {
             self.popup = None;
         } else if typing_command {
             if !matches!(self.popup, Some(Popup::Command(_))) {
-                self.popup = Some(Popup::Command(CommandPopup::default()));
+                self.popup = Some(Popup::Command(CommandPopup::new(&self.custom_prompts)));
             }
             if let Some(Popup::Command(popup)) = &mut self.popup {
                 popup.set_filter(&text[1..]);
@@ -568,6 +625,91 @@ mod tests {
             c.handle_key_event(key(KeyCode::Enter)),
             InputResult::Command(SlashCommand::Model)
         );
+    }
+
+    fn saved_prompt(name: &str, content: &str) -> CustomPrompt {
+        CustomPrompt {
+            name: name.into(),
+            path: format!("/h/prompts/{name}.md").into(),
+            content: content.into(),
+            description: None,
+            argument_hint: None,
+        }
+    }
+
+    #[test]
+    fn selecting_a_saved_prompt_sends_or_asks_for_its_arguments() {
+        let mut c = ChatComposer::default();
+        c.set_custom_prompts(vec![
+            saved_prompt("hello", "Say hello."),
+            saved_prompt("fix", "Fix $1 in $ARGUMENTS"),
+            saved_prompt("pr", "Open a PR titled $TITLE for $FILES"),
+        ]);
+        // No placeholders: Enter in the popup sends the body.
+        type_str(&mut c, "/prompts:hel");
+        assert_eq!(
+            c.handle_key_event(key(KeyCode::Enter)),
+            InputResult::Submitted("Say hello.".into())
+        );
+        assert!(c.is_empty());
+        // Up gives back the command, not its expansion.
+        c.handle_key_event(key(KeyCode::Up));
+        assert_eq!(c.text(), "/prompts:hello");
+        assert!(
+            !c.popup_visible(),
+            "a recalled command does not open the popup"
+        );
+        c.clear_to_history();
+
+        // Positional: the name and a space, then the arguments typed and sent expanded.
+        type_str(&mut c, "/prompts:fi");
+        assert_eq!(c.handle_key_event(key(KeyCode::Enter)), InputResult::None);
+        assert_eq!(c.text(), "/prompts:fix ");
+        type_str(&mut c, "parser.rs \"src dir\"");
+        assert_eq!(
+            c.handle_key_event(key(KeyCode::Enter)),
+            InputResult::Submitted("Fix parser.rs in parser.rs src dir".into())
+        );
+
+        // Named: a template with the cursor in the first quotes; missing ones are reported.
+        type_str(&mut c, "/prompts:pr");
+        assert_eq!(c.handle_key_event(key(KeyCode::Enter)), InputResult::None);
+        assert_eq!(c.text(), "/prompts:pr TITLE=\"\" FILES=\"\"");
+        type_str(&mut c, "Speed up");
+        assert_eq!(c.text(), "/prompts:pr TITLE=\"Speed up\" FILES=\"\"");
+        c.set_text("/prompts:pr TITLE=\"Speed up\"");
+        let InputResult::Invalid(message) = c.handle_key_event(key(KeyCode::Enter)) else {
+            panic!("missing FILES accepted");
+        };
+        assert!(message.contains("FILES"), "{message}");
+        assert_eq!(c.text(), "/prompts:pr TITLE=\"Speed up\"", "text kept");
+        type_str(&mut c, " FILES=a.rs");
+        assert_eq!(
+            c.handle_key_event(key(KeyCode::Enter)),
+            InputResult::Submitted("Open a PR titled Speed up for a.rs".into())
+        );
+    }
+
+    #[test]
+    fn recall_reaches_the_history_file_after_this_sessions_messages() {
+        let mut c = ChatComposer::default();
+        c.set_history_file(9, 1);
+        type_str(&mut c, "this session");
+        c.handle_key_event(key(KeyCode::Enter));
+        c.handle_key_event(key(KeyCode::Up));
+        assert_eq!(c.text(), "this session");
+        c.handle_key_event(key(KeyCode::Up));
+        assert_eq!(c.take_history_requests(), [(9, 0)]);
+        // Typing goes on while the fetch is out; the late answer then leaves the text alone.
+        type_str(&mut c, "!");
+        c.on_history_entry(9, 0, Some("old".into()));
+        assert_eq!(c.text(), "this session!");
+        c.clear_to_history();
+        c.handle_key_event(key(KeyCode::Up));
+        c.handle_key_event(key(KeyCode::Up));
+        c.handle_key_event(key(KeyCode::Up));
+        assert_eq!(c.text(), "old", "cached entry shown at once");
+        assert!(c.take_history_requests().is_empty());
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod approval_modal;
 mod backtrack;
 mod command_popup;
 mod composer;
+mod composer_history;
 mod elicitation_view;
 mod file_popup;
 mod list_selection;
@@ -34,6 +35,7 @@ pub use status::FooterHint;
 pub use status::SPINNER_INTERVAL;
 pub use status_line::StatusLine;
 
+use crate::app_event::AppEvent;
 use crate::app_event::AppEventSender;
 use crate::file_search::FileSearch;
 use crate::frame_requester::FrameRequester;
@@ -123,7 +125,29 @@ impl BottomPane {
             self.drop_finished_views();
             return InputResult::None;
         }
-        self.composer.handle_key_event(key)
+        let result = self.composer.handle_key_event(key);
+        for (log_id, offset) in self.composer.take_history_requests() {
+            self.tx.send(AppEvent::CodexOp(
+                codex_protocol::protocol::Op::GetHistoryEntryRequest { offset, log_id },
+            ));
+        }
+        result
+    }
+
+    /// The history file's identity and line count, from `session_configured`.
+    pub fn set_history_file(&mut self, log_id: u64, entry_count: usize) {
+        self.composer.set_history_file(log_id, entry_count);
+    }
+
+    pub fn on_history_entry(&mut self, log_id: u64, offset: usize, text: Option<String>) {
+        self.composer.on_history_entry(log_id, offset, text);
+    }
+
+    pub fn set_custom_prompts(
+        &mut self,
+        prompts: Vec<codex_protocol::custom_prompts::CustomPrompt>,
+    ) {
+        self.composer.set_custom_prompts(prompts);
     }
 
     pub fn handle_paste(&mut self, text: &str) {
@@ -266,6 +290,8 @@ mod tests {
     use std::path::PathBuf;
     use tokio::sync::mpsc;
 
+    use codex_protocol::custom_prompts::CustomPrompt;
+
     fn pane() -> (BottomPane, mpsc::UnboundedReceiver<AppEvent>) {
         let (tx, rx) = mpsc::unbounded_channel();
         (BottomPane::new(AppEventSender::new(tx)), rx)
@@ -341,6 +367,60 @@ mod tests {
         insta::assert_snapshot!("popup_all", draw(&pane, 70, Instant::now()).backend());
         type_str(&mut pane, "di");
         insta::assert_snapshot!("popup_filtered", draw(&pane, 70, Instant::now()).backend());
+    }
+
+    fn saved_prompt(name: &str, content: &str, description: Option<&str>) -> CustomPrompt {
+        CustomPrompt {
+            name: name.into(),
+            path: PathBuf::from(format!("/h/prompts/{name}.md")),
+            content: content.into(),
+            description: description.map(Into::into),
+            argument_hint: None,
+        }
+    }
+
+    #[test]
+    fn slash_popup_lists_saved_prompts() {
+        let (mut pane, _rx) = pane();
+        let mut draftpr = saved_prompt(
+            "draftpr",
+            "Open a PR for $FILES",
+            Some("Prep a branch, commit, and open a draft PR"),
+        );
+        draftpr.argument_hint = Some("[FILES=<paths>]".into());
+        pane.set_custom_prompts(vec![draftpr, saved_prompt("hello", "Say hello.", None)]);
+        type_str(&mut pane, "/pr");
+        insta::assert_snapshot!(
+            "popup_prompts_80",
+            draw(&pane, 80, Instant::now()).backend()
+        );
+        insta::assert_snapshot!(
+            "popup_prompts_40",
+            draw(&pane, 40, Instant::now()).backend()
+        );
+    }
+
+    #[test]
+    fn up_fetches_older_entries_through_the_engine() {
+        let (mut pane, mut rx) = pane();
+        pane.set_history_file(42, 3);
+        pane.handle_key_event(KeyEvent::new(KeyCode::Up, KeyModifiers::NONE));
+        let mut asked = Vec::new();
+        while let Ok(event) = rx.try_recv() {
+            if let AppEvent::CodexOp(op) = event {
+                asked.push(op);
+            }
+        }
+        assert_eq!(
+            asked,
+            [codex_protocol::protocol::Op::GetHistoryEntryRequest {
+                offset: 2,
+                log_id: 42
+            }]
+        );
+        assert_eq!(pane.composer_text(), "");
+        pane.on_history_entry(42, 2, Some("from an earlier session".into()));
+        assert_eq!(pane.composer_text(), "from an earlier session");
     }
 
     /// A work tree with an ignored build directory, and a pane whose `@` mentions search it;

@@ -43,6 +43,14 @@ impl TextArea {
         self.set_text("");
     }
 
+    /// Moves the cursor to byte offset `pos` (ignored unless it is a character boundary).
+    pub fn set_cursor(&mut self, pos: usize) {
+        if self.text.is_char_boundary(pos) {
+            self.cursor = pos;
+            self.preferred_column = None;
+        }
+    }
+
     pub fn insert_str(&mut self, s: &str) {
         self.text.insert_str(self.cursor, s);
         self.cursor += s.len();

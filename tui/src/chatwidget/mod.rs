@@ -245,6 +245,7 @@ impl ChatWidget {
         match self.bottom_pane.handle_key_event(key) {
             InputResult::Submitted(text) => self.submit_user_message(text),
             InputResult::Command(cmd) => self.dispatch_command(cmd),
+            InputResult::Invalid(message) => self.add_history(ErrorCell { message }),
             InputResult::None => {}
         }
     }
@@ -286,6 +287,8 @@ impl ChatWidget {
             .drain(..)
             .map(|path| InputItem::LocalImage { path })
             .collect();
+        // `history.jsonl` gets what is sent, when it is sent (a queued message only now).
+        self.submit_op(Op::AddToHistory { text: text.clone() });
         items.push(InputItem::Text { text });
         self.submit_op(Op::UserInput { items });
     }
@@ -522,6 +525,7 @@ impl ChatWidget {
                 self.flush_stream();
                 self.add_history(PlanCell { update });
             }
+            EventMsg::WebSearchBegin(_) => self.bottom_pane.set_status_header("Searching the web"),
             EventMsg::WebSearchEnd(ev) => {
                 self.flush_stream();
                 self.add_history(WebSearchCell { query: ev.query });
@@ -543,6 +547,14 @@ impl ChatWidget {
             EventMsg::StreamError(ev) => self.bottom_pane.set_status_header(&ev.message),
             EventMsg::BackgroundEvent(ev) => self.add_history(InfoCell::note(ev.message)),
             EventMsg::McpListToolsResponse(ev) => self.add_history(mcp_servers_card(&ev.servers)),
+            EventMsg::GetHistoryEntryResponse(ev) => {
+                let text = ev.entry.map(|entry| entry.text);
+                self.bottom_pane
+                    .on_history_entry(ev.log_id, ev.offset, text);
+            }
+            EventMsg::ListCustomPromptsResponse(ev) => {
+                self.bottom_pane.set_custom_prompts(ev.custom_prompts)
+            }
             EventMsg::ContextCompacted(ev) => {
                 let detail = match (ev.tokens_before, ev.tokens_after) {
                     (Some(before), Some(after)) => format!(" ({before} → {after} tokens)"),
@@ -584,6 +596,9 @@ impl ChatWidget {
             });
         }
         self.settings.model = ev.model.clone();
+        self.bottom_pane
+            .set_history_file(ev.history_log_id, ev.history_entry_count);
+        self.submit_op(Op::ListCustomPrompts);
         if let Some(messages) = ev.initial_messages.clone() {
             // Code in all but the last events of a long session keeps the plain style, so
             // resuming costs the same whatever the session's length.

@@ -25,6 +25,8 @@ struct Harness {
     op_rx: mpsc::UnboundedReceiver<Op>,
     transcript: Vec<String>,
     ops: Vec<Op>,
+    /// `add_to_history`, `get_history_entry_request` and `list_custom_prompts`.
+    history_ops: Vec<Op>,
     exit_requested: bool,
     backtracks: Vec<(usize, String)>,
     _home: tempfile::TempDir,
@@ -77,6 +79,7 @@ fn harness_with(overrides: &[&str]) -> Harness {
         op_rx,
         transcript: Vec::new(),
         ops: Vec::new(),
+        history_ops: Vec::new(),
         exit_requested: false,
         backtracks: Vec::new(),
         _home: home,
@@ -98,7 +101,7 @@ impl Harness {
                         self.transcript.push(line_text(&row).trim_end().to_string());
                     }
                 }
-                AppEvent::CodexOp(op) => self.ops.push(op),
+                AppEvent::CodexOp(op) => self.push_op(op),
                 AppEvent::ExitRequest => self.exit_requested = true,
                 AppEvent::Backtrack { nth_from_end, text } => {
                     self.backtracks.push((nth_from_end, text))
@@ -109,7 +112,17 @@ impl Harness {
             }
         }
         while let Ok(op) = self.op_rx.try_recv() {
-            self.ops.push(op);
+            self.push_op(op);
+        }
+    }
+
+    /// Message-history and prompt-listing ops go aside, so `ops` holds what drives turns.
+    fn push_op(&mut self, op: Op) {
+        match op {
+            Op::AddToHistory { .. } | Op::GetHistoryEntryRequest { .. } | Op::ListCustomPrompts => {
+                self.history_ops.push(op)
+            }
+            op => self.ops.push(op),
         }
     }
 
@@ -754,5 +767,53 @@ fn images_from_the_command_line_go_with_the_first_message_only() {
                 }]
             }
         ]
+    );
+}
+
+#[test]
+fn sent_messages_go_to_history_and_saved_prompts_are_expanded() {
+    let mut h = harness();
+    h.send(configured());
+    assert_eq!(h.history_ops, vec![Op::ListCustomPrompts]);
+    h.send(EventMsg::ListCustomPromptsResponse(
+        ListCustomPromptsResponseEvent {
+            custom_prompts: vec![codex_protocol::custom_prompts::CustomPrompt {
+                name: "pr".into(),
+                path: PathBuf::from("/h/prompts/pr.md"),
+                content: "Open a PR for $FILES".into(),
+                description: None,
+                argument_hint: None,
+            }],
+        },
+    ));
+    h.type_str("/prompts:pr");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(h.chat.composer_text(), "/prompts:pr FILES=\"\"");
+    h.chat.set_composer_text("/prompts:pr OTHER=x");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    assert!(
+        h.transcript
+            .iter()
+            .any(|row| row.contains("Missing required args for /prompts:pr: FILES")),
+        "{:#?}",
+        h.transcript
+    );
+    assert!(h.ops.is_empty(), "{:?}", h.ops);
+
+    h.chat.set_composer_text("/prompts:pr FILES=a.rs");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(
+        h.ops,
+        vec![Op::UserInput {
+            items: vec![InputItem::Text {
+                text: "Open a PR for a.rs".into()
+            }]
+        }]
+    );
+    assert_eq!(
+        h.history_ops[1..],
+        [Op::AddToHistory {
+            text: "Open a PR for a.rs".into()
+        }]
     );
 }

@@ -436,7 +436,7 @@ pub struct WebSearchCell {
 
 impl HistoryCell for WebSearchCell {
     fn display_lines(&self, width: u16) -> Vec<Line<'static>> {
-        let line = Line::from(vec!["Searched ".bold(), self.query.clone().into()]);
+        let line = Line::from(vec!["Searched the web: ".bold(), self.query.clone().into()]);
         bulleted(&[PrefixedLine::plain(line)], width, "•".into())
     }
 }
@@ -561,8 +561,8 @@ pub(crate) mod tests {
     #[test]
     fn web_search() {
         let cell = WebSearchCell {
-            query: "ratatui inline viewport".into(),
+            query: "ratatui inline viewport scrollback insert_before".into(),
         };
-        assert_eq!(render(&cell, 80), "• Searched ratatui inline viewport");
+        insta::assert_snapshot!(render(&cell, 40));
     }
 }
