@@ -42,6 +42,9 @@ async fn tui_recalls_a_message_of_an_earlier_session_with_up() {
 
     let second = TuiSession::start(&home, &[]);
     second.wait_for_text(COMPOSER_READY);
+    // The composer learns how long the history file is when the session has started (its
+    // header follows the first frame); Up before that has nothing older to show.
+    second.wait_for_text(">_ Codex");
     second.key("Up");
     second.wait_for("the earlier message in the composer", |_| {
         second.screen().contains("› remember the parser fix")
@@ -77,6 +80,8 @@ async fn tui_sends_a_saved_prompt_picked_from_the_slash_popup() {
 
     let tui = TuiSession::start(&home, &[]);
     tui.wait_for_text(COMPOSER_READY);
+    // Saved prompts are listed once the session has started.
+    tui.wait_for_text(">_ Codex");
     tui.type_text("/prompts:rev");
     tui.wait_for("the prompt in the popup", |_| {
         let screen = tui.screen();
