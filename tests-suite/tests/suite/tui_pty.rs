@@ -139,6 +139,16 @@ impl TuiSession {
         }
     }
 
+    /// Quits as a user would once the answer is in: waits for the turn to end (a Ctrl-C
+    /// while it runs would interrupt it instead), then Ctrl-C twice. Returns the final screen.
+    pub(super) fn quit(&self) -> String {
+        self.wait_for("the turn to end", |t| !t.contains("to interrupt)"));
+        self.key("C-c");
+        self.wait_for_text("ctrl + c again to quit");
+        self.key("C-c");
+        self.wait_for_text("[exit 0]")
+    }
+
     pub(super) fn wait_for_text(&self, needle: &str) -> String {
         self.wait_for(needle, |t| t.contains(needle))
     }
@@ -372,9 +382,7 @@ async fn tui_resume_picker_reopens_a_recorded_session() {
         transcript.contains("› remember this question"),
         "{transcript}"
     );
-    picker.key("C-c");
-    picker.key("C-c");
-    picker.wait_for_text("[exit 0]");
+    picker.quit();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -420,9 +428,7 @@ async fn tui_backtrack_forks_before_an_earlier_message() {
     assert!(forked.contains("gamma question"), "{forked}");
     assert!(!forked.contains("beta question"), "{forked}");
     assert_eq!(session_files(home.path()), 2, "the fork is a new session");
-    tui.key("C-c");
-    tui.key("C-c");
-    tui.wait_for_text("[exit 0]");
+    tui.quit();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -569,9 +575,7 @@ async fn tui_fork_starts_a_new_session_without_the_dropped_turn() {
     fork.type_text("gamma question");
     fork.key("Enter");
     fork.wait_for_text("Forked answer.");
-    fork.key("C-c");
-    fork.key("C-c");
-    fork.wait_for_text("[exit 0]");
+    fork.quit();
 
     let requests = server.requests();
     let texts: Vec<String> = requests[2].body["input"]
@@ -622,7 +626,5 @@ async fn tui_resume_picker_finds_a_session_by_its_answer_text() {
         transcript.contains("› why does the login test fail"),
         "{transcript}"
     );
-    picker.key("C-c");
-    picker.key("C-c");
-    picker.wait_for_text("[exit 0]");
+    picker.quit();
 }

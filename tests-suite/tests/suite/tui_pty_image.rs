@@ -37,9 +37,7 @@ async fn tui_sends_command_line_images_with_the_first_prompt() {
         "{input}"
     );
     assert!(input.contains("what is in this picture?"), "{input}");
-    tui.key("C-c");
-    tui.key("C-c");
-    tui.wait_for_text("[exit 0]");
+    tui.quit();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

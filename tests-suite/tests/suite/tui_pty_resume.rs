@@ -106,9 +106,7 @@ async fn tui_slash_resume_switches_to_an_older_session_and_esc_goes_back() {
     let b = texts.iter().find(|t| t.contains("bravo question")).unwrap();
     assert!(b.contains("charlie question"), "{b}");
 
-    tui.key("C-c");
-    tui.key("C-c");
-    let transcript = tui.wait_for_text("[exit 0]");
+    let transcript = tui.quit();
     let id_b = b
         .lines()
         .next()
