@@ -39,6 +39,8 @@ use crate::history_cell::ErrorCell;
 use crate::history_cell::HistoryCell;
 use crate::history_cell::InfoCell;
 use crate::history_cell::transcript_rows;
+use crate::notifications::Notification;
+use crate::notifications::should_post;
 use crate::pager::PagerKey;
 use crate::pager::PagerScreen;
 use crate::pager::Transcript;
@@ -79,6 +81,9 @@ pub struct App {
     picker_requested: bool,
     /// A session chosen in `/resume`, waiting for the current session to shut down.
     pending_resume: Option<PathBuf>,
+    /// Whether the terminal window has focus, from its focus reports; a terminal that sends none
+    /// stays focused.
+    focused: bool,
     error: Option<String>,
     done: bool,
 }
@@ -220,6 +225,7 @@ impl App {
             pending_fork: None,
             picker_requested: false,
             pending_resume: None,
+            focused: true,
             error: None,
             done: false,
         };
@@ -285,6 +291,8 @@ impl App {
                 }
             }
             TermEvent::Paste(text) => self.chat.handle_paste(&text),
+            TermEvent::FocusGained => self.focused = true,
+            TermEvent::FocusLost => self.focused = false,
             TermEvent::Resize(width, height) => {
                 self.terminal.resize(Size::new(width, height));
                 self.frame.schedule_frame();
@@ -349,6 +357,7 @@ impl App {
                     message: "this session is not recorded yet, so it cannot be forked".into(),
                 })),
             },
+            AppEvent::Notify(notification) => self.notify(&notification),
             AppEvent::UpdateModel { model, effort } => self.chat.set_model(model, effort),
             AppEvent::Review(step) => self.chat.review_step(step),
             AppEvent::UpdateApprovals {
@@ -357,6 +366,15 @@ impl App {
             } => self.chat.set_approvals(approval_policy, sandbox_policy),
         }
         Ok(())
+    }
+
+    fn notify(&mut self, notification: &Notification) {
+        if should_post(&self.config.tui_notifications, self.focused, notification) {
+            // A notification that cannot be written is not worth stopping the UI for.
+            if let Err(err) = crate::tui::post_notification(&notification.text()) {
+                tracing::warn!("cannot post a desktop notification: {err}");
+            }
+        }
     }
 
     /// Asks the engine to shut down (it flushes the session file) and ends once it confirms,
@@ -404,6 +422,8 @@ impl App {
     /// is complete and unlocked.
     async fn open_resume_picker(&mut self, input: &mut EventStream) -> io::Result<()> {
         let choice = run_resume_picker(&self.config.codex_home, input, true).await;
+        // The picker swallowed any focus reports; the user was just using it.
+        self.focused = true;
         // The screen may have changed size meanwhile, and the viewport must be painted again.
         let (width, height) = crossterm::terminal::size()?;
         self.terminal.resize(Size::new(width, height));

@@ -37,6 +37,9 @@ pub enum AppEvent {
     Backtrack { nth_from_end: usize, text: String },
     /// The next step of the `/review` popup.
     Review(crate::chatwidget::ReviewStep),
+    /// The chat has something to tell a user who is looking elsewhere; the app posts it if the
+    /// terminal is unfocused and `tui.notifications` allows it.
+    Notify(crate::notifications::Notification),
     /// `/approvals` picked a preset for the next turns.
     UpdateApprovals {
         approval_policy: AskForApproval,

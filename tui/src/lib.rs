@@ -17,6 +17,7 @@ mod highlight;
 mod history_cell;
 mod markdown;
 mod markdown_stream;
+mod notifications;
 mod pager;
 mod resume_picker;
 mod slash_command;

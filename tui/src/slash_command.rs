@@ -9,6 +9,7 @@ pub enum SlashCommand {
     Review,
     Init,
     Diff,
+    Mention,
     Status,
     Resume,
     Mcp,
@@ -17,7 +18,7 @@ pub enum SlashCommand {
 }
 
 impl SlashCommand {
-    pub const ALL: [SlashCommand; 12] = [
+    pub const ALL: [SlashCommand; 13] = [
         SlashCommand::Model,
         SlashCommand::Approvals,
         SlashCommand::New,
@@ -25,6 +26,7 @@ impl SlashCommand {
         SlashCommand::Review,
         SlashCommand::Init,
         SlashCommand::Diff,
+        SlashCommand::Mention,
         SlashCommand::Status,
         SlashCommand::Resume,
         SlashCommand::Mcp,
@@ -42,6 +44,7 @@ impl SlashCommand {
             SlashCommand::Review => "review",
             SlashCommand::Init => "init",
             SlashCommand::Diff => "diff",
+            SlashCommand::Mention => "mention",
             SlashCommand::Status => "status",
             SlashCommand::Resume => "resume",
             SlashCommand::Mcp => "mcp",
@@ -59,6 +62,7 @@ impl SlashCommand {
             SlashCommand::Review => "review my current changes and find issues",
             SlashCommand::Init => "create an AGENTS.md file with instructions for Codex",
             SlashCommand::Diff => "show git diff (including untracked files)",
+            SlashCommand::Mention => "mention a file",
             SlashCommand::Status => "show current session configuration and token usage",
             SlashCommand::Resume => "resume a saved chat in place of this one",
             SlashCommand::Mcp => "list the MCP servers, their state and their tools",

@@ -3,6 +3,9 @@
 //! The terminal must be restored however the UI ends: normal exit, an error, a panic (the
 //! hook below restores before the panic message is printed) or SIGTERM (handled by the app
 //! loop as an exit request).
+//!
+//! Focus reporting is on so that desktop notifications (`tui.notifications`) are posted only
+//! while the window is in the background.
 
 use std::io;
 use std::io::IsTerminal;
@@ -12,7 +15,9 @@ use std::sync::Once;
 
 use crossterm::cursor::Show;
 use crossterm::event::DisableBracketedPaste;
+use crossterm::event::DisableFocusChange;
 use crossterm::event::EnableBracketedPaste;
+use crossterm::event::EnableFocusChange;
 use crossterm::event::KeyboardEnhancementFlags;
 use crossterm::event::PopKeyboardEnhancementFlags;
 use crossterm::event::PushKeyboardEnhancementFlags;
@@ -44,6 +49,8 @@ pub fn init() -> Result<(), TuiError> {
     enable_raw_mode()?;
     let mut out = io::stdout();
     execute!(out, EnableBracketedPaste)?;
+    // Terminals that do not report focus ignore the request, and the UI then counts as focused.
+    let _ = execute!(out, EnableFocusChange);
     // Lets Shift+Enter and friends arrive as themselves where the terminal supports it;
     // terminals that do not know the sequence ignore it.
     let _ = execute!(
@@ -57,7 +64,7 @@ pub fn init() -> Result<(), TuiError> {
 pub fn restore() {
     let mut out = io::stdout();
     let _ = execute!(out, PopKeyboardEnhancementFlags);
-    let _ = execute!(out, DisableBracketedPaste, Show);
+    let _ = execute!(out, DisableFocusChange, DisableBracketedPaste, Show);
     let _ = disable_raw_mode();
     let _ = out.flush();
 }
@@ -72,6 +79,13 @@ fn install_panic_hook() {
             previous(info);
         }));
     });
+}
+
+/// Posts a desktop notification (OSC 9); see [`crate::notifications`].
+pub fn post_notification(text: &str) -> io::Result<()> {
+    let mut out = io::stdout();
+    out.write_all(crate::notifications::osc9(text).as_bytes())?;
+    out.flush()
 }
 
 /// The inline terminal on stdout, its viewport starting where the cursor is.

@@ -6,6 +6,7 @@
 
 mod error;
 mod load;
+mod notifications;
 mod overrides;
 mod schema;
 #[cfg(test)]
@@ -24,6 +25,8 @@ use codex_protocol::protocol::SandboxPolicy;
 
 pub use error::ConfigError;
 pub use error::LineColumn;
+pub use notifications::NotificationEvent;
+pub use notifications::Notifications;
 pub use overrides::parse_cli_override;
 
 use crate::model_provider_info::ModelProviderInfo;
@@ -86,6 +89,8 @@ pub struct Config {
     pub tools_web_search: bool,
     /// `[history]`: whether and how much of what the user types goes to `history.jsonl`.
     pub history: History,
+    /// `tui.notifications`: desktop notifications from the TUI while its terminal is unfocused.
+    pub tui_notifications: Notifications,
     /// Non-fatal problems found while loading (unknown keys and the like), one line each.
     pub warnings: Vec<String>,
 }
@@ -207,6 +212,23 @@ impl Config {
                 "web search is enabled, but model provider `{}` uses the Chat Completions API, \
                  which has no built-in web_search tool; it is not offered",
                 config.model_provider_id
+            ));
+        }
+        let unknown: Vec<String> = config
+            .tui_notifications
+            .unknown_events()
+            .into_iter()
+            .map(|name| format!("`{name}`"))
+            .collect();
+        if !unknown.is_empty() {
+            let known: Vec<String> = NotificationEvent::ALL
+                .iter()
+                .map(|event| format!("`{}`", event.name()))
+                .collect();
+            warnings.push(format!(
+                "tui.notifications: unknown event {} ignored; known events: {}",
+                unknown.join(", "),
+                known.join(", ")
             ));
         }
         config.warnings = warnings;
@@ -349,6 +371,10 @@ fn resolve(
                 .and_then(|h| h.max_bytes)
                 .filter(|max| *max > 0),
         },
+        tui_notifications: toml
+            .tui
+            .and_then(|tui| tui.notifications)
+            .unwrap_or_default(),
         warnings: Vec::new(),
     })
 }

@@ -50,6 +50,7 @@ pub(super) const ACCEPTED_UNUSED_KEYS: &[&str] = &[
     "shell_environment_policy.experimental_use_profile",
     "tools.view_image",
     "tools_view_image",
+    // Only `tui.notifications` is read (see `TuiToml`).
     "tui",
     "use_experimental_streamable_shell_tool",
     "use_experimental_unified_exec_tool",
@@ -110,6 +111,15 @@ pub(super) struct ConfigToml {
     /// Codex CLI's profile-level spelling of `tools.web_search`.
     pub tools_web_search: Option<bool>,
     pub features: Option<FeaturesToml>,
+    pub tui: Option<TuiToml>,
+}
+
+/// `[tui]`: settings of the interactive UI. Only `notifications` means something here; the other
+/// Codex CLI keys stay accepted without effect (see [`ACCEPTED_UNUSED_KEYS`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct TuiToml {
+    pub notifications: Option<super::Notifications>,
 }
 
 /// `[tools]`.

@@ -844,3 +844,83 @@ base_url = "https://api.groq.com/openai/v1"
         ]
     );
 }
+
+#[test]
+fn tui_notifications_take_a_boolean_or_event_names() {
+    let home = home_with(None);
+    let config = load(&home, &[], ConfigOverrides::default()).unwrap();
+    assert_eq!(config.tui_notifications, Notifications::Enabled(false));
+
+    // The other `[tui]` keys of Codex CLI stay accepted without a warning.
+    let home = home_with(Some(
+        "[tui]\nnotifications = true\nanimations = false\n[profiles.quiet.tui]\nnotifications = false\n",
+    ));
+    let config = load(&home, &[], ConfigOverrides::default()).unwrap();
+    assert_eq!(config.tui_notifications, Notifications::Enabled(true));
+    assert_eq!(config.warnings, Vec::<String>::new());
+    let quiet = ConfigOverrides {
+        config_profile: Some("quiet".to_string()),
+        ..Default::default()
+    };
+    let config = load(&home, &[], quiet).unwrap();
+    assert_eq!(config.tui_notifications, Notifications::Enabled(false));
+
+    let config = load(
+        &home,
+        &[r#"tui.notifications=["approval-requested"]"#],
+        ConfigOverrides::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        config.tui_notifications,
+        Notifications::Custom(vec!["approval-requested".to_string()])
+    );
+}
+
+#[test]
+fn tui_notifications_of_the_wrong_type_name_the_key() {
+    let (err, path) = load_err(
+        "[tui]\nnotifications = \"yes\"\n",
+        &[],
+        ConfigOverrides::default(),
+    );
+    assert_eq!(
+        err,
+        format!(
+            "{path}:2:17: key `tui.notifications`: invalid type: string \"yes\", expected a \
+             boolean or a list of event names (\"agent-turn-complete\", \"approval-requested\")"
+        )
+    );
+    let (err, _) = load_err("", &["tui.notifications=[1]"], ConfigOverrides::default());
+    assert_eq!(
+        err,
+        "-c tui.notifications: key `tui.notifications.0`: invalid type: integer `1`, \
+         expected a string"
+    );
+}
+
+#[test]
+fn unknown_tui_notification_events_are_a_warning() {
+    let home = home_with(Some(
+        "[tui]\nnotifications = [\"agent-turn-complete\", \"turn-done\"]\n",
+    ));
+    let config = load(&home, &[], ConfigOverrides::default()).unwrap();
+    assert_eq!(
+        config.warnings,
+        vec![
+            "tui.notifications: unknown event `turn-done` ignored; known events: \
+             `agent-turn-complete`, `approval-requested`"
+                .to_string()
+        ]
+    );
+    assert!(
+        config
+            .tui_notifications
+            .allows(NotificationEvent::AgentTurnComplete)
+    );
+    assert!(
+        !config
+            .tui_notifications
+            .allows(NotificationEvent::ApprovalRequested)
+    );
+}

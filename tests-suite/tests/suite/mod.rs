@@ -17,6 +17,7 @@ mod rollout_resume;
 mod sandbox;
 mod sessions;
 mod tui_latency;
+mod tui_notifications;
 mod tui_pty;
 mod tui_pty_composer;
 mod tui_pty_elicitation;

@@ -12,7 +12,8 @@
 //!     --run-ignored ignored-only tui_latency --no-capture
 //! ```
 //!
-//! The quick test next to it runs the same harness on every test run so it cannot rot.
+//! The quick test next to it runs the same harness on every test run so it cannot rot. Other
+//! modules drive the binary with it too (`tui_notifications`: the raw bytes, escapes included).
 
 use std::fs::File;
 use std::io::Read;
@@ -49,12 +50,12 @@ use crate::support::codex_bin;
 use crate::support::sse;
 
 /// Generous: the quick test runs next to the rest of the suite on two busy cores.
-const TIMEOUT: Duration = Duration::from_secs(20);
+pub(super) const TIMEOUT: Duration = Duration::from_secs(20);
 /// Cursor position request (DSR 6); the UI asks it once at start-up to place its inline viewport
 /// and waits up to two seconds for the answer.
 const CURSOR_QUERY: &[u8] = b"\x1b[6n";
 
-type Predicate = Box<dyn Fn(&vt100::Screen) -> bool + Send>;
+pub(super) type Predicate = Box<dyn Fn(&vt100::Screen) -> bool + Send>;
 
 /// A condition on the screen and the moment the read that first made it true returned.
 struct Watch {
@@ -67,6 +68,8 @@ struct Terminal {
     watches: Vec<Watch>,
     /// The end of the last read when it may be the start of a split cursor query.
     held_back: Vec<u8>,
+    /// Every byte the UI wrote, as read (cursor queries included).
+    raw: Vec<u8>,
     closed: bool,
 }
 
@@ -77,7 +80,7 @@ struct Shared {
 
 /// One `codex` on the slave side of a pty; this side reads the master on a thread, keeps the
 /// emulated screen and answers the UI's cursor position requests.
-struct PtyTui {
+pub(super) struct PtyTui {
     child: Child,
     keys: File,
     shared: Arc<Shared>,
@@ -114,6 +117,7 @@ impl PtyTui {
                     .map(|pred| Watch { pred, seen: None })
                     .collect(),
                 held_back: Vec::new(),
+                raw: Vec::new(),
                 closed: false,
             }),
             changed: Condvar::new(),
@@ -163,7 +167,7 @@ impl PtyTui {
 
     /// Watches the screen for `pred` from now on; panics if it already holds, since its time
     /// would then mean nothing.
-    fn watch(&self, what: &str, pred: Predicate) -> usize {
+    pub(super) fn watch(&self, what: &str, pred: Predicate) -> usize {
         let mut terminal = self.lock();
         assert!(
             !pred(terminal.parser.screen()),
@@ -175,7 +179,7 @@ impl PtyTui {
     }
 
     /// When watch `id` first held; panics with the screen after `timeout`.
-    fn seen(&self, id: usize, what: &str, timeout: Duration) -> Instant {
+    pub(super) fn seen(&self, id: usize, what: &str, timeout: Duration) -> Instant {
         let deadline = Instant::now() + timeout;
         let mut terminal = self.lock();
         loop {
@@ -204,7 +208,7 @@ impl PtyTui {
     }
 
     /// Writes `bytes` as typed keys; returns when they were handed to the terminal.
-    fn type_bytes(&mut self, bytes: &[u8]) -> Instant {
+    pub(super) fn type_bytes(&mut self, bytes: &[u8]) -> Instant {
         let at = Instant::now();
         self.keys.write_all(bytes).unwrap();
         at
@@ -217,8 +221,42 @@ impl PtyTui {
         self.seen(id, what, TIMEOUT) - typed
     }
 
-    fn screen_text(&self) -> String {
+    pub(super) fn screen_text(&self) -> String {
         self.lock().parser.screen().contents()
+    }
+
+    /// Everything the UI wrote so far, escape sequences and all.
+    pub(super) fn raw_output(&self) -> Vec<u8> {
+        self.lock().raw.clone()
+    }
+
+    /// Waits until the raw output contains `needle`; panics with the screen after `timeout`.
+    pub(super) fn wait_for_raw(&self, needle: &[u8], what: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let mut terminal = self.lock();
+        loop {
+            if find(&terminal.raw, needle).is_some() {
+                return;
+            }
+            let now = Instant::now();
+            if now >= deadline || terminal.closed {
+                panic!(
+                    "{} waiting for {what}; screen:\n{}",
+                    if terminal.closed {
+                        "codex exited"
+                    } else {
+                        "timed out"
+                    },
+                    terminal.parser.screen().contents()
+                );
+            }
+            terminal = self
+                .shared
+                .changed
+                .wait_timeout(terminal, deadline - now)
+                .unwrap()
+                .0;
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Terminal> {
@@ -247,6 +285,7 @@ fn read_screen(mut master: File, mut answers: File, shared: &Shared) {
         let Ok(mut terminal) = shared.terminal.lock() else {
             break;
         };
+        terminal.raw.extend_from_slice(&buf[..n]);
         let mut bytes = std::mem::take(&mut terminal.held_back);
         bytes.extend_from_slice(&buf[..n]);
         let mut rest = &bytes[..];
@@ -277,11 +316,11 @@ fn read_screen(mut master: File, mut answers: File, shared: &Shared) {
     shared.changed.notify_all();
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+pub(super) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-fn shows(text: &str) -> Predicate {
+pub(super) fn shows(text: &str) -> Predicate {
     let text = text.to_string();
     Box::new(move |screen| screen.contents().contains(&text))
 }
@@ -293,7 +332,7 @@ fn composer_holds(draft: &str) -> Predicate {
 }
 
 /// `None` (after printing why) when this machine cannot give the binary a pty, outside CI.
-fn start_or_skip(
+pub(super) fn start_or_skip(
     bin: &Path,
     home: &TestHome,
     args: &[&str],

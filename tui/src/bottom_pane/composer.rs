@@ -86,6 +86,9 @@ pub struct ChatComposer {
     /// The text for which the user closed the popup with Esc; it stays closed until the text
     /// changes.
     popup_dismissed_for: Option<String>,
+    /// `/mention` put a lone `@` at the cursor: it lists files before anything follows it
+    /// (a typed lone `@` does not, so an email-like `@` alone opens nothing).
+    mention_started: bool,
     placeholder: &'static str,
     /// Text width at the last render, for moving the cursor between display rows.
     last_width: Cell<u16>,
@@ -101,6 +104,7 @@ impl Default for ChatComposer {
             popup: None,
             file_search: None,
             popup_dismissed_for: None,
+            mention_started: false,
             placeholder: "Ask Codex to do anything",
             last_width: Cell::new(80),
         }
@@ -354,6 +358,21 @@ impl ChatComposer {
         InputResult::None
     }
 
+    /// Inserts `@` at the cursor (after a space when it follows a word, so it starts a token of
+    /// its own) and opens the file popup for it.
+    pub fn start_mention(&mut self) {
+        let before = &self.textarea.text()[..self.textarea.cursor()];
+        let glued = before
+            .chars()
+            .next_back()
+            .is_some_and(|c| !c.is_whitespace());
+        self.textarea.insert_str(if glued { " @" } else { "@" });
+        self.history.stop_browsing();
+        self.popup_dismissed_for = None;
+        self.mention_started = true;
+        self.sync_popup();
+    }
+
     /// Replaces the `@token` at the cursor by `path` (quoted when it has spaces) and a space.
     fn insert_mention(&mut self, path: &str) {
         let Some((range, _)) = mention_at(self.textarea.text(), self.textarea.cursor()) else {
@@ -446,6 +465,9 @@ impl ChatComposer {
 
     fn sync_popup(&mut self) {
         let text = self.textarea.text();
+        // `/mention`'s lone `@` keeps its popup only until the token changes.
+        let lone_at = mention_at(text, self.textarea.cursor()).is_some_and(|(_, q)| q.is_empty());
+        self.mention_started &= lone_at;
         let typing_command = text.starts_with('/') && !text.contains(char::is_whitespace);
         if self.popup_dismissed_for.as_deref() != Some(text) {
             self.popup_dismissed_for = None;
@@ -461,6 +483,7 @@ impl ChatComposer {
             }
         } else if let Some(search) = &self.file_search
             && let Some((_, query)) = mention_at(text, self.textarea.cursor())
+                .filter(|(_, query)| !query.is_empty() || self.mention_started)
         {
             match &mut self.popup {
                 Some(Popup::File(popup)) => popup.set_query(query),
@@ -521,8 +544,8 @@ impl ChatComposer {
     }
 }
 
-/// The `@query` token around `cursor`: its byte range in `text` and the query after the `@`.
-/// A lone `@` is not a mention yet.
+/// The `@query` token around `cursor`: its byte range in `text` and the query after the `@`
+/// (empty for a lone `@`).
 fn mention_at(text: &str, cursor: usize) -> Option<(Range<usize>, &str)> {
     let start = text[..cursor]
         .char_indices()
@@ -533,7 +556,7 @@ fn mention_at(text: &str, cursor: usize) -> Option<(Range<usize>, &str)> {
         .find(char::is_whitespace)
         .map_or(text.len(), |i| cursor + i);
     let query = text[start..end].strip_prefix('@')?;
-    (!query.is_empty()).then_some((start..end, query))
+    Some((start..end, query))
 }
 
 #[cfg(test)]

@@ -107,6 +107,11 @@ impl BottomPane {
         self.composer.set_text(text);
     }
 
+    /// `/mention`: an `@` at the cursor with the file popup open.
+    pub fn start_mention(&mut self) {
+        self.composer.start_mention();
+    }
+
     pub fn clear_composer(&mut self) {
         self.composer.clear_to_history();
     }
@@ -515,6 +520,41 @@ mod tests {
             "status_line_40",
             draw_with(&pane, 40, now, &status).backend()
         );
+    }
+
+    #[test]
+    fn start_mention_lists_files_before_anything_is_typed() {
+        let (mut pane, _rx, _dir, search) = pane_with_files();
+        type_str(&mut pane, "see");
+        pane.start_mention();
+        assert_eq!(pane.composer_text(), "see @");
+        // The empty query is also the one before any search, so wait for the index too.
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while !search.results().indexed {
+            assert!(Instant::now() < deadline, "the files were never indexed");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        wait_for_query(&search, "");
+        let rendered = draw(&pane, 80, Instant::now()).backend().to_string();
+        assert!(rendered.contains("› .gitignore"), "{rendered}");
+        assert!(rendered.contains("  src/main.rs"), "{rendered}");
+        pane.handle_key_event(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+        pane.handle_key_event(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+        assert_eq!(pane.composer_text(), "see src/main.rs ");
+        assert!(!pane.popup_visible());
+
+        // A lone `@` typed by hand still opens nothing; once the `/mention` token changes, it
+        // behaves like a typed one.
+        type_str(&mut pane, "@");
+        assert!(!pane.popup_visible());
+        pane.handle_key_event(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+        pane.start_mention();
+        assert!(pane.popup_visible());
+        type_str(&mut pane, "ma");
+        assert!(pane.popup_visible());
+        pane.handle_key_event(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+        pane.handle_key_event(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+        assert!(!pane.popup_visible());
     }
 
     #[test]

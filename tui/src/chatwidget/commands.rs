@@ -98,6 +98,7 @@ impl ChatWidget {
             SlashCommand::Review => self.open_review_popup(),
             SlashCommand::Init => self.submit_init(),
             SlashCommand::Diff => self.show_diff(),
+            SlashCommand::Mention => self.bottom_pane.start_mention(),
             SlashCommand::Status => self.add_history(self.status_card()),
             SlashCommand::Resume => self.tx.send(AppEvent::OpenResumePicker),
             SlashCommand::Mcp => self.submit_op(Op::ListMcpTools),

@@ -61,6 +61,7 @@ use crate::history_cell::SessionHeaderCell;
 use crate::history_cell::UserMessageCell;
 use crate::history_cell::WebSearchCell;
 use crate::markdown_stream::MarkdownStreamCollector;
+use crate::notifications::Notification;
 use crate::wrapping::PrefixedLine;
 use crate::wrapping::wrap_with_prefix;
 
@@ -353,7 +354,11 @@ impl ChatWidget {
                 self.bottom_pane.set_task_running(Some(now));
                 self.bottom_pane.set_footer_hint(FooterHint::Shortcuts);
             }
-            EventMsg::TaskComplete(_) => {
+            EventMsg::TaskComplete(ev) => {
+                self.tx
+                    .send(AppEvent::Notify(Notification::AgentTurnComplete {
+                        last_agent_message: ev.last_agent_message,
+                    }));
                 self.on_task_finished();
                 self.send_next_queued();
             }
@@ -476,6 +481,10 @@ impl ChatWidget {
             }
             EventMsg::ExecApprovalRequest(ev) => {
                 self.flush_stream();
+                self.tx
+                    .send(AppEvent::Notify(Notification::ExecApprovalRequested {
+                        command: ev.command.clone(),
+                    }));
                 self.bottom_pane.push_approval(ApprovalRequest::Exec {
                     call_id: ev.call_id,
                     command: ev.command,
@@ -485,10 +494,19 @@ impl ChatWidget {
             }
             EventMsg::ElicitationRequest(ev) => {
                 self.flush_stream();
+                self.tx
+                    .send(AppEvent::Notify(Notification::ElicitationRequested {
+                        server_name: ev.server_name.clone(),
+                    }));
                 self.bottom_pane.push_elicitation(ev);
             }
             EventMsg::ApplyPatchApprovalRequest(ev) => {
                 self.flush_stream();
+                self.tx
+                    .send(AppEvent::Notify(Notification::EditApprovalRequested {
+                        cwd: self.settings.cwd.clone(),
+                        paths: ev.changes.keys().cloned().collect(),
+                    }));
                 self.add_history(PatchCell {
                     kind: PatchKind::Proposed,
                     changes: ev.changes,

@@ -29,6 +29,8 @@ struct Harness {
     history_ops: Vec<Op>,
     exit_requested: bool,
     backtracks: Vec<(usize, String)>,
+    /// Texts of the desktop notifications the widget asked the app for.
+    notifications: Vec<String>,
     _home: tempfile::TempDir,
 }
 
@@ -82,6 +84,7 @@ fn harness_with(overrides: &[&str]) -> Harness {
         history_ops: Vec::new(),
         exit_requested: false,
         backtracks: Vec::new(),
+        notifications: Vec::new(),
         _home: home,
     }
 }
@@ -108,6 +111,7 @@ impl Harness {
                 }
                 AppEvent::UpdateModel { model, effort } => self.chat.set_model(model, effort),
                 AppEvent::Review(step) => self.chat.review_step(step),
+                AppEvent::Notify(notification) => self.notifications.push(notification.text()),
                 _ => {}
             }
         }
@@ -816,4 +820,60 @@ fn sent_messages_go_to_history_and_saved_prompts_are_expanded() {
             text: "Open a PR for a.rs".into()
         }]
     );
+}
+
+#[test]
+fn approvals_and_finished_turns_ask_the_app_to_notify() {
+    let mut h = harness();
+    h.send(started());
+    h.send(EventMsg::ExecApprovalRequest(ExecApprovalRequestEvent {
+        call_id: "call_7".into(),
+        command: vec!["bash".into(), "-lc".into(), "cargo test".into()],
+        cwd: PathBuf::from("/repo"),
+        reason: None,
+        parsed_cmd: Vec::new(),
+    }));
+    h.key(KeyCode::Char('y'), KeyModifiers::NONE);
+    h.send(EventMsg::ApplyPatchApprovalRequest(
+        ApplyPatchApprovalRequestEvent {
+            call_id: "call_p".into(),
+            changes: HashMap::from([(
+                PathBuf::from("/repo/src/main.rs"),
+                FileChange::Add {
+                    content: "fn main() {}\n".into(),
+                },
+            )]),
+            reason: None,
+            grant_root: None,
+        },
+    ));
+    h.key(KeyCode::Char('y'), KeyModifiers::NONE);
+    h.send(EventMsg::TaskComplete(TaskCompleteEvent {
+        last_agent_message: Some("Fixed the test.\nAll green.".into()),
+    }));
+    assert_eq!(
+        h.notifications,
+        vec![
+            "Approval requested: cargo test",
+            "Codex wants to edit src/main.rs",
+            "Fixed the test. All green.",
+        ]
+    );
+}
+
+#[test]
+fn mention_command_puts_an_at_sign_in_the_composer_with_the_file_popup_open() {
+    let mut h = harness();
+    h.type_str("/mention");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(h.chat.composer_text(), "@");
+    assert!(h.chat.bottom_pane.popup_visible());
+    // Also while a task runs, and after a word already typed.
+    h.chat.set_composer_text("");
+    h.send(started());
+    h.type_str("look at");
+    h.chat.dispatch_command(SlashCommand::Mention);
+    assert_eq!(h.chat.composer_text(), "look at @");
+    assert!(h.chat.bottom_pane.popup_visible());
+    assert_eq!(h.transcript(), "");
 }
