@@ -4,6 +4,7 @@
 //! runtime and the config are only set up for a subcommand that needs them. The entry point lives
 //! in this library so other packages (the integration tests) can build the very same binary.
 
+mod login_cmd;
 mod mcp_cmd;
 mod sandbox;
 mod sessions_cmd;
@@ -53,6 +54,13 @@ enum Command {
 
     /// List, search, show, export and prune recorded sessions.
     Sessions(sessions_cmd::SessionsCli),
+
+    /// Save an OpenAI API key in $CODEX_HOME/auth.json (`--with-api-key` reads it from stdin), or
+    /// show the login with `login status`.
+    Login(login_cmd::LoginCli),
+
+    /// Remove the saved login ($CODEX_HOME/auth.json).
+    Logout,
 }
 
 /// The whole `codex` program: parses `std::env::args`, runs, and exits the process.
@@ -79,6 +87,8 @@ pub fn main() -> ! {
         Some(Command::Sandbox(sandbox_cli)) => sandbox::run(sandbox_cli, cli.config_overrides),
         Some(Command::Mcp(mcp_cli)) => mcp_cmd::run(mcp_cli, cli.config_overrides),
         Some(Command::Sessions(sessions_cli)) => sessions_cmd::run(sessions_cli),
+        Some(Command::Login(login_cli)) => login_cmd::run_login(login_cli),
+        Some(Command::Logout) => login_cmd::run_logout(),
         Some(Command::Fork(fork_cli)) => {
             let (interactive, overrides) = fork_cli.into_interactive(cli.config_overrides);
             run_async(codex_tui::run_main(interactive, overrides))

@@ -193,7 +193,7 @@ impl Codex {
         options: SpawnOptions,
     ) -> Result<CodexSpawnOk> {
         let source = options.source;
-        config.model_provider.api_key().map_err(CodexErr::EnvVar)?;
+        config.model_provider.api_key(&config.codex_home)?;
         let mut config = config;
         // Global and project AGENTS.md, read once: the session's instructions never change.
         config.user_instructions = crate::project_doc::user_instructions(&config, &config.cwd);

@@ -39,6 +39,10 @@ pub enum CodexErr {
     #[error("{0}")]
     EnvVar(EnvVarError),
 
+    /// No usable OpenAI login (missing key, ChatGPT-only sign-in, unreadable `auth.json`).
+    #[error("{0}")]
+    Auth(crate::auth::AuthError),
+
     #[error("could not reach the model provider: {0}")]
     Transport(String),
 
@@ -70,6 +74,15 @@ fn body_suffix(body: &str) -> String {
             cut.push('…');
         }
         format!(": {cut}")
+    }
+}
+
+impl From<crate::auth::AuthError> for CodexErr {
+    fn from(err: crate::auth::AuthError) -> Self {
+        match err {
+            crate::auth::AuthError::EnvVar(env) => CodexErr::EnvVar(env),
+            other => CodexErr::Auth(other),
+        }
     }
 }
 

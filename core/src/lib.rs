@@ -3,6 +3,7 @@
 //! nothing else.
 
 pub mod apply_patch;
+pub mod auth;
 pub mod client;
 pub mod codex;
 mod compact;

@@ -1,11 +1,13 @@
 //! Where requests go: one `[model_providers.<id>]` table, plus the built-in providers.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde::Serialize;
 
+use crate::auth::AuthError;
 use crate::error::EnvVarError;
 
 pub const DEFAULT_REQUEST_MAX_RETRIES: u64 = 4;
@@ -55,22 +57,27 @@ pub struct ModelProviderInfo {
     pub request_max_retries: Option<u64>,
     pub stream_max_retries: Option<u64>,
     pub stream_idle_timeout_ms: Option<u64>,
-    /// Whether the provider uses OpenAI account login (built-in `openai` only).
+    /// Whether the key comes from OpenAI login: `OPENAI_API_KEY`, else `$CODEX_HOME/auth.json`
+    /// (built-in `openai` only, as in Codex CLI).
     #[serde(default)]
     pub requires_openai_auth: bool,
 }
 
 impl ModelProviderInfo {
-    /// The API key from `env_key`, or `experimental_bearer_token`. `Ok(None)` when the provider
-    /// needs no key.
-    pub fn api_key(&self) -> Result<Option<String>, EnvVarError> {
+    /// The API key: OpenAI login (see [`crate::auth::openai_api_key`]) for providers with
+    /// `requires_openai_auth`, else `env_key`, else `experimental_bearer_token`. `Ok(None)` when
+    /// the provider needs no key.
+    pub fn api_key(&self, codex_home: &Path) -> Result<Option<String>, AuthError> {
+        if self.requires_openai_auth {
+            return crate::auth::openai_api_key(codex_home).map(Some);
+        }
         if let Some(var) = &self.env_key {
             return match std::env::var(var) {
                 Ok(value) if !value.trim().is_empty() => Ok(Some(value)),
-                _ => Err(EnvVarError {
+                _ => Err(AuthError::EnvVar(EnvVarError {
                     var: var.clone(),
                     instructions: self.env_key_instructions.clone(),
-                }),
+                })),
             };
         }
         Ok(self.experimental_bearer_token.clone())
@@ -143,10 +150,6 @@ pub fn built_in_model_providers() -> HashMap<String, ModelProviderInfo> {
                 .ok()
                 .filter(|v| !v.trim().is_empty())
                 .unwrap_or_else(|| "https://api.openai.com/v1".to_string()),
-        ),
-        env_key: Some("OPENAI_API_KEY".to_string()),
-        env_key_instructions: Some(
-            "create a key at https://platform.openai.com/account/api-keys".to_string(),
         ),
         wire_api: WireApi::Responses,
         http_headers: Some(HashMap::from([(
@@ -221,7 +224,7 @@ mod tests {
             env_key: Some("CODEX_TEST_SURELY_UNSET_KEY".into()),
             ..Default::default()
         };
-        let err = provider.api_key().unwrap_err();
+        let err = provider.api_key(Path::new("/nonexistent")).unwrap_err();
         assert!(err.to_string().contains("CODEX_TEST_SURELY_UNSET_KEY"));
     }
 }

@@ -88,7 +88,7 @@ async fn run(cli: Cli, root_config_overrides: Vec<String>) -> Result<i32, String
     // Checked here so a missing key is one clear line instead of a UI that cannot work.
     config
         .model_provider
-        .api_key()
+        .api_key(&config.codex_home)
         .map_err(|err| err.to_string())?;
 
     if let Some(missing) = cli.images.iter().find(|path| !path.is_file()) {

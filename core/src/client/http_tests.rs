@@ -16,6 +16,9 @@ use serde_json::json;
 
 use super::*;
 
+/// These providers read keys from the environment only; no `auth.json` is ever consulted.
+const NO_CODEX_HOME: &str = "/nonexistent-codex-home";
+
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
 struct SeenRequest {
@@ -199,6 +202,7 @@ async fn responses_request_shape_rate_limits_and_events() {
     let stream = stream_from_provider(
         &http,
         &provider,
+        Path::new(NO_CODEX_HOME),
         &settings("gpt-5"),
         &prompt(),
         &codex_otel::OtelEventManager::disabled(),
@@ -273,6 +277,7 @@ async fn retries_429_and_5xx_then_succeeds() {
     let stream = stream_from_provider(
         &http,
         &provider,
+        Path::new(NO_CODEX_HOME),
         &settings("gpt-5"),
         &prompt(),
         &codex_otel::OtelEventManager::disabled(),
@@ -302,6 +307,7 @@ async fn retry_limit_reports_last_status() {
     let result = stream_from_provider(
         &http,
         &provider,
+        Path::new(NO_CODEX_HOME),
         &settings("gpt-5"),
         &prompt(),
         &codex_otel::OtelEventManager::disabled(),
@@ -333,6 +339,7 @@ async fn unauthorized_and_quota_are_not_retried() {
     let first = stream_from_provider(
         &http,
         &provider,
+        Path::new(NO_CODEX_HOME),
         &settings("gpt-5"),
         &prompt(),
         &codex_otel::OtelEventManager::disabled(),
@@ -346,6 +353,7 @@ async fn unauthorized_and_quota_are_not_retried() {
     let second = stream_from_provider(
         &http,
         &provider,
+        Path::new(NO_CODEX_HOME),
         &settings("gpt-5"),
         &prompt(),
         &codex_otel::OtelEventManager::disabled(),
@@ -368,6 +376,7 @@ async fn missing_env_key_fails_before_sending() {
     let result = stream_from_provider(
         &http,
         &provider,
+        Path::new(NO_CODEX_HOME),
         &settings("gpt-5"),
         &prompt(),
         &codex_otel::OtelEventManager::disabled(),
@@ -395,6 +404,7 @@ async fn connection_refused_is_transport_error() {
     let result = stream_from_provider(
         &http,
         &provider,
+        Path::new(NO_CODEX_HOME),
         &settings("gpt-5"),
         &prompt(),
         &codex_otel::OtelEventManager::disabled(),
@@ -421,6 +431,7 @@ async fn chat_provider_request_and_stream() {
     let stream = stream_from_provider(
         &http,
         &provider,
+        Path::new(NO_CODEX_HOME),
         &settings("gpt-oss:20b"),
         &prompt(),
         &codex_otel::OtelEventManager::disabled(),
@@ -463,6 +474,7 @@ async fn chat_provider_rejects_output_schema() {
     let result = stream_from_provider(
         &http,
         &provider,
+        Path::new(NO_CODEX_HOME),
         &settings("m"),
         &prompt,
         &codex_otel::OtelEventManager::disabled(),

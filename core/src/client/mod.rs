@@ -8,6 +8,7 @@ mod responses;
 mod retry;
 mod sse;
 
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -184,7 +185,15 @@ impl ModelClient {
             .to_ascii_lowercase()
             .starts_with("https:");
         let http = shared_http_client(needs_tls)?;
-        stream_from_provider(&http, self.provider(), &settings, prompt, &self.otel).await
+        stream_from_provider(
+            &http,
+            self.provider(),
+            &self.config.codex_home,
+            &settings,
+            prompt,
+            &self.otel,
+        )
+        .await
     }
 }
 
@@ -218,6 +227,7 @@ fn shared_http_client(needs_tls: bool) -> Result<reqwest::Client> {
 async fn stream_from_provider(
     http: &reqwest::Client,
     provider: &ModelProviderInfo,
+    codex_home: &Path,
     settings: &responses::RequestSettings<'_>,
     prompt: &Prompt,
     otel: &codex_otel::OtelEventManager,
@@ -244,7 +254,7 @@ async fn stream_from_provider(
             )
         }
     };
-    let headers = request_headers(provider, wire_api, settings.conversation_id)?;
+    let headers = request_headers(provider, codex_home, wire_api, settings.conversation_id)?;
     let body = Bytes::from(body);
     tracing::trace!(url, body = %String::from_utf8_lossy(&body), "model request");
 
@@ -276,6 +286,7 @@ async fn stream_from_provider(
 /// header is not valid HTTP.
 fn request_headers(
     provider: &ModelProviderInfo,
+    codex_home: &Path,
     wire_api: WireApi,
     conversation_id: ConversationId,
 ) -> Result<HeaderMap> {
@@ -296,7 +307,7 @@ fn request_headers(
         headers.insert(header_name, header_value);
         Ok(())
     };
-    if let Some(key) = provider.api_key().map_err(CodexErr::EnvVar)? {
+    if let Some(key) = provider.api_key(codex_home)? {
         insert(AUTHORIZATION.as_str(), &format!("Bearer {}", key.trim()))?;
     }
     insert(CONTENT_TYPE.as_str(), "application/json")?;

@@ -150,6 +150,10 @@ fn missing_api_key_names_the_variable() {
         "model_provider = \"p\"\n[model_providers.p]\nbase_url = \"http://127.0.0.1:1\"\nenv_key = \"CODEX_TEST_NEVER_SET_KEY\"\n",
     );
     let cfg = load(&home, &[], ConfigOverrides::default()).unwrap();
-    let err = cfg.model_provider.api_key().unwrap_err().to_string();
+    let err = cfg
+        .model_provider
+        .api_key(&cfg.codex_home)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("CODEX_TEST_NEVER_SET_KEY"), "{err}");
 }

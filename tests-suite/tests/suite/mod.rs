@@ -1,5 +1,6 @@
 mod agent_loop;
 mod approvals;
+mod auth;
 mod compaction;
 mod config;
 mod exec_cli;
