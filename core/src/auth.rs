@@ -221,7 +221,9 @@ fn validate_api_key(api_key: &str) -> Result<&str, AuthError> {
     Ok(key)
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+/// Creates `dir` and its missing parents readable by the owner only (0700), as every file the
+/// engine keeps in `$CODEX_HOME` is private.
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

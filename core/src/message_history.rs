@@ -52,7 +52,7 @@ pub fn append_entry(
     if history.persistence == HistoryPersistence::None {
         return Ok(());
     }
-    std::fs::create_dir_all(codex_home)?;
+    crate::auth::create_private_dir(codex_home)?;
     let path = history_path(codex_home);
     let entry = HistoryEntry {
         session_id: session_id.to_string(),
@@ -329,6 +329,17 @@ mod tests {
         assert_eq!(lookup(home.path(), log_id, 1).unwrap().text, got[1].text);
         assert_eq!(lookup(home.path(), log_id, 2), None);
         assert_eq!(lookup(home.path(), log_id + 1, 0), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_missing_codex_home_is_created_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("codex-home");
+        append_entry(&home, &save_all(None), "s1", "first").unwrap();
+        let mode = std::fs::metadata(&home).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
     }
 
     #[test]

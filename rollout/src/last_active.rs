@@ -12,6 +12,8 @@ use std::io;
 use std::io::Write;
 use std::path::Path;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering;
 
 use crate::names::FileKey;
 use crate::names::SESSIONS_DIR;
@@ -26,8 +28,19 @@ pub(crate) fn note(session_file: &Path) -> io::Result<()> {
     let Some((sessions, relative)) = split_sessions_path(session_file) else {
         return Ok(());
     };
-    let tmp = sessions.join(format!(".{NOTE}.{}", std::process::id()));
-    let mut file = fs::File::create(&tmp)?;
+    // Unique per writer: two sessions of one process (a `/new` while the old one shuts down)
+    // must not write into the same temporary file.
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let unique = NEXT.fetch_add(1, Ordering::Relaxed);
+    let tmp = sessions.join(format!(".{NOTE}.{}.{unique}", std::process::id()));
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&tmp)?;
     file.write_all(relative.as_os_str().as_encoded_bytes())?;
     file.write_all(b"\n")?;
     drop(file);
@@ -81,6 +94,13 @@ mod tests {
         assert_eq!(read(home.path()), None);
         note(&file).unwrap();
         assert_eq!(read(home.path()), Some(file));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let note = home.path().join("sessions").join(NOTE);
+            let mode = fs::metadata(note).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 
     #[test]

@@ -71,7 +71,12 @@ impl<'a> ChangedMiddle<'a> {
             .zip(new.bytes())
             .take_while(|(a, b)| a == b)
             .count();
-        let prefix = old[..same].rfind('\n').map_or(0, |i| i + 1);
+        // Byte searches for '\n': the shared runs may end inside a multi-byte character, and a
+        // line start never does.
+        let prefix = old.as_bytes()[..same]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
         let (old_rest, new_rest) = (&old[prefix..], &new[prefix..]);
 
         let same_tail = old_rest
@@ -88,8 +93,9 @@ impl<'a> ChangedMiddle<'a> {
         let suffix = if line_start(old_rest, tail) && line_start(new_rest, shift) {
             tail
         } else {
-            old_rest[tail..]
-                .find('\n')
+            old_rest.as_bytes()[tail..]
+                .iter()
+                .position(|&b| b == b'\n')
                 .map_or(old_rest.len(), |i| tail + i + 1)
         };
 
@@ -233,13 +239,29 @@ mod tests {
         assert_eq!(unified_diff("same\n", "same\n", Some(("a", "b"))), "");
     }
 
+    #[test]
+    fn a_shared_tail_starting_inside_a_character_does_not_split_it() {
+        // 中 and 串 share their first two UTF-8 bytes, the two emoji their first two and their
+        // last: the texts' common start ends, and their common end begins, inside a character.
+        let context = numbered(0..40);
+        for (old_char, new_char) in [("中", "串"), ("😀", "🙀")] {
+            let old = format!("{context}x{old_char}\n{context}");
+            let new = format!("{context}x{new_char}\n{context}");
+            assert_eq!(
+                unified_diff(&old, &new, None),
+                full_diff(&old, &new, None),
+                "{old_char} -> {new_char}"
+            );
+        }
+    }
+
     proptest! {
         /// Trimming never changes the diff: texts over a tiny alphabet, so lines repeat and
-        /// shared starts and ends are common.
+        /// shared starts and ends are common (中 and 串 share bytes at both ends).
         #[test]
         fn trimmed_diff_equals_the_full_diff(
-            old in proptest::collection::vec(prop_oneof!["a", "b", "c", "ab", ""], 0..150),
-            edits in proptest::collection::vec((0usize..150, prop_oneof!["a", "b", "x", ""]), 0..4),
+            old in proptest::collection::vec(prop_oneof!["a", "b", "c", "ab", "", "中"], 0..150),
+            edits in proptest::collection::vec((0usize..150, prop_oneof!["a", "b", "x", "", "串"]), 0..4),
             old_newline in any::<bool>(),
             new_newline in any::<bool>(),
         ) {

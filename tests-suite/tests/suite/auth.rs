@@ -8,6 +8,7 @@ use std::process::Stdio;
 use pretty_assertions::assert_eq;
 use tokio::io::AsyncWriteExt;
 
+use super::exec_cli::finish;
 use super::exec_cli::last_stderr_line;
 use super::exec_cli::stderr;
 use crate::support::MockModelServer;
@@ -51,13 +52,6 @@ fn command(
         cmd.env("OPENAI_API_KEY", key);
     }
     cmd
-}
-
-async fn finish(cmd: &mut tokio::process::Command) -> Output {
-    tokio::time::timeout(std::time::Duration::from_secs(30), cmd.output())
-        .await
-        .expect("codex did not finish")
-        .unwrap()
 }
 
 async fn codex(home: &TestHome, args: &[&str]) -> Output {

@@ -28,13 +28,15 @@ pub(crate) fn command(home: &TestHome, args: &[&str]) -> tokio::process::Command
 }
 
 pub(crate) async fn run(home: &TestHome, args: &[&str]) -> Output {
-    tokio::time::timeout(
-        std::time::Duration::from_secs(30),
-        command(home, args).output(),
-    )
-    .await
-    .expect("codex did not finish")
-    .unwrap()
+    finish(&mut command(home, args)).await
+}
+
+/// Runs a prepared `codex` command to its end (30 s at most) and returns what it printed.
+pub(crate) async fn finish(cmd: &mut tokio::process::Command) -> Output {
+    tokio::time::timeout(std::time::Duration::from_secs(30), cmd.output())
+        .await
+        .expect("codex did not finish")
+        .unwrap()
 }
 
 pub(crate) fn stdout(out: &Output) -> String {

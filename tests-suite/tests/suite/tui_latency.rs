@@ -180,11 +180,22 @@ impl PtyTui {
 
     /// When watch `id` first held; panics with the screen after `timeout`.
     pub(super) fn seen(&self, id: usize, what: &str, timeout: Duration) -> Instant {
+        self.wait_until(what, timeout, |terminal| terminal.watches[id].seen)
+    }
+
+    /// Waits until `check` answers `Some`, re-checking after each read of the UI's output;
+    /// panics with the screen after `timeout` or when codex exits first.
+    fn wait_until<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        check: impl Fn(&Terminal) -> Option<T>,
+    ) -> T {
         let deadline = Instant::now() + timeout;
         let mut terminal = self.lock();
         loop {
-            if let Some(at) = terminal.watches[id].seen {
-                return at;
+            if let Some(found) = check(&terminal) {
+                return found;
             }
             let now = Instant::now();
             if now >= deadline || terminal.closed {
@@ -232,31 +243,9 @@ impl PtyTui {
 
     /// Waits until the raw output contains `needle`; panics with the screen after `timeout`.
     pub(super) fn wait_for_raw(&self, needle: &[u8], what: &str, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        let mut terminal = self.lock();
-        loop {
-            if find(&terminal.raw, needle).is_some() {
-                return;
-            }
-            let now = Instant::now();
-            if now >= deadline || terminal.closed {
-                panic!(
-                    "{} waiting for {what}; screen:\n{}",
-                    if terminal.closed {
-                        "codex exited"
-                    } else {
-                        "timed out"
-                    },
-                    terminal.parser.screen().contents()
-                );
-            }
-            terminal = self
-                .shared
-                .changed
-                .wait_timeout(terminal, deadline - now)
-                .unwrap()
-                .0;
-        }
+        self.wait_until(what, timeout, |terminal| {
+            find(&terminal.raw, needle).map(|_| ())
+        });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Terminal> {

@@ -2,8 +2,6 @@
 //! the Responses API), the model's `web_search_call` items become begin/end events, stay in the
 //! history the next request sends, and show up in `codex exec`'s human and JSON output.
 
-use std::process::Output;
-use std::process::Stdio;
 use std::time::Duration;
 
 use codex_core::Codex;
@@ -16,12 +14,11 @@ use pretty_assertions::assert_eq;
 use serde_json::Value;
 use serde_json::json;
 
+use super::exec_cli::run;
 use super::model_stream::user_input;
-use crate::support::MOCK_KEY_ENV;
 use crate::support::MockModelServer;
 use crate::support::MockResponse;
 use crate::support::TestHome;
-use crate::support::codex_bin;
 use crate::support::collect_events_until;
 use crate::support::load_config;
 use crate::support::sse;
@@ -244,22 +241,6 @@ async fn web_search_calls_become_events_and_stay_in_the_next_requests_input() {
     );
 }
 
-async fn run_exec(home: &TestHome, args: &[&str]) -> Output {
-    let mut cmd = tokio::process::Command::new(codex_bin());
-    cmd.args(args)
-        .current_dir(home.cwd())
-        .env("CODEX_HOME", home.path())
-        .env("HOME", home.path())
-        .env(MOCK_KEY_ENV, "test-key")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    tokio::time::timeout(TIMEOUT, cmd.output())
-        .await
-        .expect("codex did not finish")
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_prints_the_search_as_a_line_and_as_a_json_item() {
     let server = MockModelServer::start().await;
@@ -267,7 +248,7 @@ async fn exec_prints_the_search_as_a_line_and_as_a_json_item() {
     server.push(searching_answer("r2"));
     let home = TestHome::with_mock(&server, "responses", ENABLED);
 
-    let out = run_exec(
+    let out = run(
         &home,
         &["exec", "--skip-git-repo-check", "--json", "look it up"],
     )
@@ -299,7 +280,7 @@ async fn exec_prints_the_search_as_a_line_and_as_a_json_item() {
         vec![json!({"type": "web_search"})]
     );
 
-    let out = run_exec(&home, &["exec", "--skip-git-repo-check", "look it up"]).await;
+    let out = run(&home, &["exec", "--skip-git-repo-check", "look it up"]).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
     assert!(

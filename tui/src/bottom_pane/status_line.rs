@@ -3,6 +3,7 @@
 //! on a narrow terminal the least important parts are dropped first and the cwd is shortened
 //! in the middle.
 
+use crate::history_cell::display_path_under;
 use crate::wrapping::elide_end;
 use std::path::Path;
 
@@ -60,7 +61,7 @@ impl StatusLine<'_> {
 
     /// The line at `width` columns; never wider.
     pub fn line(&self, width: usize, home: Option<&Path>) -> Line<'static> {
-        let cwd = display_cwd(self.cwd, home);
+        let cwd = display_path_under(self.cwd, home);
         let mut shown: Vec<Part> = DROP_ORDER.to_vec();
         shown.retain(|part| match part {
             Part::Tokens => self.tokens_used.is_some(),
@@ -151,32 +152,34 @@ impl StatusLine<'_> {
     }
 }
 
-/// The cwd with the home directory shown as `~`.
-fn display_cwd(cwd: &Path, home: Option<&Path>) -> String {
-    if let Some(home) = home.filter(|h| h.parent().is_some())
-        && let Ok(rest) = cwd.strip_prefix(home)
-    {
-        if rest.as_os_str().is_empty() {
-            return "~".to_string();
-        }
-        return format!("~{}{}", std::path::MAIN_SEPARATOR, rest.display());
-    }
-    cwd.display().to_string()
-}
-
 /// `text` cut to `width` columns with `…` in the middle, keeping both ends (the root and the
 /// project directory of a path).
 fn elide_middle(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
     if text.width() <= width {
         return text.to_string();
     }
-    let chars: Vec<char> = text.chars().collect();
+    // Counted in columns, not chars: a wide character (CJK) takes two.
     let keep = width.saturating_sub(1);
-    let head = keep / 2;
-    let tail = keep - head;
-    let mut out: String = chars[..head.min(chars.len())].iter().collect();
+    let take = |chars: &mut dyn Iterator<Item = char>, budget: usize| {
+        let mut used = 0;
+        let mut kept = Vec::new();
+        for c in chars {
+            let w = c.width().unwrap_or(0);
+            if used + w > budget {
+                break;
+            }
+            used += w;
+            kept.push(c);
+        }
+        (kept, used)
+    };
+    let (head, used) = take(&mut text.chars(), keep / 2);
+    let (mut tail, _) = take(&mut text.chars().rev(), keep - used);
+    tail.reverse();
+    let mut out: String = head.into_iter().collect();
     out.push('…');
-    out.extend(&chars[chars.len().saturating_sub(tail)..]);
+    out.extend(tail);
     out
 }
 
@@ -239,12 +242,25 @@ mod tests {
     }
 
     #[test]
+    fn a_wide_character_cwd_never_widens_the_line() {
+        let cwd = PathBuf::from("/srv/项目/客户端/源代码/模块");
+        let line = status(&cwd);
+        for width in 0..80 {
+            assert!(line.line(width, None).width() <= width, "{width}");
+        }
+        assert_eq!(elide_middle("项目客户端源代码", 9), "项目…代码");
+    }
+
+    #[test]
     fn home_is_shown_as_a_tilde() {
         let home = PathBuf::from("/home/dev");
-        assert_eq!(display_cwd(&home, Some(&home)), "~");
-        assert_eq!(display_cwd(Path::new("/srv/x"), Some(&home)), "/srv/x");
+        assert_eq!(display_path_under(&home, Some(&home)), "~");
         assert_eq!(
-            display_cwd(Path::new("/srv/x"), Some(Path::new("/"))),
+            display_path_under(Path::new("/srv/x"), Some(&home)),
+            "/srv/x"
+        );
+        assert_eq!(
+            display_path_under(Path::new("/srv/x"), Some(Path::new("/"))),
             "/srv/x"
         );
         assert_eq!(compact_count(950), "950");

@@ -169,8 +169,13 @@ impl HistoryCell for SessionHeaderCell {
 
 /// `~/x` for paths under the home directory.
 pub fn display_path(path: &Path) -> String {
-    if let Some(home) = std::env::home_dir()
-        && let Ok(rest) = path.strip_prefix(&home)
+    display_path_under(path, std::env::home_dir().as_deref())
+}
+
+/// [`display_path`] with the home directory given (read once by callers that draw every frame).
+pub fn display_path_under(path: &Path, home: Option<&Path>) -> String {
+    if let Some(home) = home
+        && let Ok(rest) = path.strip_prefix(home)
         && !home.as_os_str().is_empty()
         && home != Path::new("/")
     {
