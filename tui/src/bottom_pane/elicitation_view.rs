@@ -395,6 +395,10 @@ impl BottomPaneView for ElicitationView {
     fn render(&self, area: Rect, buf: &mut Buffer) {
         super::render_lines(&self.body(area.width), area, buf);
     }
+
+    fn elicitation_server(&self) -> Option<&str> {
+        Some(&self.request.server_name)
+    }
 }
 
 #[cfg(test)]

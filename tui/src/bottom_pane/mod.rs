@@ -50,6 +50,10 @@ pub trait BottomPaneView: std::fmt::Debug {
     fn is_complete(&self) -> bool;
     fn desired_height(&self, width: u16) -> u16;
     fn render(&self, area: Rect, buf: &mut Buffer);
+    /// The MCP server whose question this view asks, for elicitation forms.
+    fn elicitation_server(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Draws `lines` one per row from the top of `area`, dropping what does not fit; the views
@@ -186,6 +190,13 @@ impl BottomPane {
 
     pub fn push_elicitation(&mut self, request: codex_protocol::protocol::ElicitationRequestEvent) {
         self.push_view(Box::new(elicitation_view::ElicitationView::new(request)));
+    }
+
+    /// Drops `server`'s elicitation forms: the tool call that asked has ended, so the engine has
+    /// already answered them `cancel` and an answer typed now would go nowhere.
+    pub fn dismiss_elicitations_of(&mut self, server: &str) {
+        self.views
+            .retain(|view| view.elicitation_server() != Some(server));
     }
 
     /// Drops every pending approval (the task that asked is gone).

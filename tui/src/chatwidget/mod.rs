@@ -466,6 +466,8 @@ impl ChatWidget {
             }
             EventMsg::McpToolCallEnd(ev) => {
                 self.flush_stream();
+                self.bottom_pane
+                    .dismiss_elicitations_of(&ev.invocation.server);
                 let success = ev.is_success();
                 let mut cell = match self
                     .running_mcp

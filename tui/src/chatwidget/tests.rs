@@ -877,3 +877,44 @@ fn mention_command_puts_an_at_sign_in_the_composer_with_the_file_popup_open() {
     assert!(h.chat.bottom_pane.popup_visible());
     assert_eq!(h.transcript(), "");
 }
+
+#[test]
+fn an_elicitation_form_goes_away_when_the_tool_call_that_asked_ends() {
+    let mut h = harness();
+    h.send(configured());
+    h.send(started());
+    let invocation = McpInvocation {
+        server: "everything".into(),
+        tool: "trigger-elicitation-request".into(),
+        arguments: None,
+    };
+    h.send(EventMsg::McpToolCallBegin(McpToolCallBeginEvent {
+        call_id: "m1".into(),
+        invocation: invocation.clone(),
+    }));
+    h.send(EventMsg::ElicitationRequest(ElicitationRequestEvent {
+        server_name: "everything".into(),
+        id: McpRequestId::Integer(3),
+        message: "What is your name?".into(),
+        requested_schema: serde_json::json!({
+            "type": "object",
+            "properties": {"name": {"type": "string"}}
+        }),
+    }));
+    assert!(
+        h.viewport().contains("What is your name?"),
+        "{}",
+        h.viewport()
+    );
+    h.send(EventMsg::McpToolCallEnd(McpToolCallEndEvent {
+        call_id: "m1".into(),
+        invocation,
+        duration: Duration::from_secs(60),
+        result: Err("tool call timed out".into()),
+    }));
+    assert!(
+        !h.viewport().contains("What is your name?"),
+        "{}",
+        h.viewport()
+    );
+}
