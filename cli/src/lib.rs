@@ -61,6 +61,16 @@ enum Command {
 
     /// Remove the saved login ($CODEX_HOME/auth.json).
     Logout,
+
+    /// Print a shell completion script: `codex completion zsh > ~/.zfunc/_codex`.
+    Completion(CompletionCli),
+}
+
+#[derive(Debug, clap::Args)]
+struct CompletionCli {
+    /// The shell to complete for.
+    #[arg(value_enum, default_value_t = clap_complete::Shell::Bash)]
+    shell: clap_complete::Shell,
 }
 
 /// The whole `codex` program: parses `std::env::args`, runs, and exits the process.
@@ -89,6 +99,7 @@ pub fn main() -> ! {
         Some(Command::Sessions(sessions_cli)) => sessions_cmd::run(sessions_cli),
         Some(Command::Login(login_cli)) => login_cmd::run_login(login_cli),
         Some(Command::Logout) => login_cmd::run_logout(),
+        Some(Command::Completion(completion)) => print_completion(completion.shell),
         Some(Command::Fork(fork_cli)) => {
             let (interactive, overrides) = fork_cli.into_interactive(cli.config_overrides);
             run_async(codex_tui::run_main(interactive, overrides))
@@ -100,6 +111,23 @@ pub fn main() -> ! {
         None => run_async(codex_tui::run_main(cli.interactive, cli.config_overrides)),
     };
     std::process::exit(code);
+}
+
+/// Writes the completion script for `shell` to stdout. It is rendered into memory first:
+/// `clap_complete` panics when its writer fails, and `codex completion | head` closes the pipe.
+fn print_completion(shell: clap_complete::Shell) -> i32 {
+    use std::io::Write;
+    let mut command = <MultitoolCli as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "codex", &mut script);
+    match std::io::stdout().write_all(&script) {
+        Ok(()) => 0,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(err) => {
+            eprintln!("Error: cannot write the completion script: {err}");
+            1
+        }
+    }
 }
 
 /// Runs a front-end on a multi-threaded Tokio runtime and returns its exit code.

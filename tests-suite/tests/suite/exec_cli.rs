@@ -223,3 +223,32 @@ async fn version_and_help_are_complete() {
     let out = run(&home, &["--help"]).await;
     assert!(stdout(&out).contains("exec"));
 }
+
+/// `codex completion [SHELL]` prints a completion script for the whole command tree (bash by
+/// default, as Codex CLI), and a closed pipe is not an error.
+#[tokio::test]
+async fn completion_scripts_cover_every_subcommand() {
+    let home = TestHome::new();
+    for (args, marker) in [
+        (&["completion"][..], "complete -F _codex"),
+        (&["completion", "zsh"][..], "#compdef codex"),
+        (&["completion", "fish"][..], "complete -c codex"),
+    ] {
+        let out = run(&home, args).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let script = stdout(&out);
+        assert!(script.contains(marker), "{args:?}: {script}");
+        for subcommand in [
+            "exec", "resume", "fork", "mcp", "sessions", "login", "logout",
+        ] {
+            assert!(script.contains(subcommand), "{args:?} lacks {subcommand}");
+        }
+    }
+    let out = run(&home, &["completion", "tcsh"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid value 'tcsh'"),
+        "{}",
+        stderr(&out)
+    );
+}
