@@ -921,12 +921,15 @@ impl Session {
         self.abort_active_task(TurnAbortReason::Replaced).await;
         let cancel = CancellationToken::new();
         let session = Arc::clone(self);
+        // Ends with the task, however it ends (an abort drops the future).
+        let turn_span = ctx.client.otel().start_turn(&sub_id);
         let run =
             Arc::clone(&task).run(Arc::clone(self), ctx, sub_id.clone(), input, cancel.clone());
         let task_sub_id = sub_id.clone();
         // Hold the slot while spawning so a fast task cannot finish before it is registered.
         let mut active = lock(&self.active);
         let handle = tokio::spawn(async move {
+            let _turn_span = turn_span;
             let last_agent_message = run.await;
             session
                 .on_task_finished(&task_sub_id, last_agent_message)

@@ -20,6 +20,9 @@ pub struct OtelSettings {
     /// Exported as the resource attribute `env`.
     pub environment: String,
     pub exporter: OtelExporter,
+    /// Where spans go (session → turn → model request / tool call); same shapes as `exporter`,
+    /// with the HTTP endpoint naming `/v1/traces`. Off unless set.
+    pub trace_exporter: OtelExporter,
     /// Export the text of user prompts; when false `codex.user_prompt` carries only the length
     /// and a redaction marker.
     pub log_user_prompt: bool,
@@ -30,6 +33,7 @@ impl Default for OtelSettings {
         Self {
             environment: DEFAULT_OTEL_ENVIRONMENT.to_string(),
             exporter: OtelExporter::None,
+            trace_exporter: OtelExporter::None,
             log_user_prompt: false,
         }
     }
@@ -39,7 +43,16 @@ impl OtelSettings {
     /// Makes relative TLS file paths relative to `base` (the config's `CODEX_HOME`), as Codex
     /// CLI does.
     pub fn with_paths_relative_to(mut self, base: &Path) -> Self {
-        let tls = match &mut self.exporter {
+        for exporter in [&mut self.exporter, &mut self.trace_exporter] {
+            exporter.make_paths_relative_to(base);
+        }
+        self
+    }
+}
+
+impl OtelExporter {
+    fn make_paths_relative_to(&mut self, base: &Path) {
+        let tls = match self {
             OtelExporter::None => None,
             OtelExporter::OtlpHttp(http) => http.tls.as_mut(),
             OtelExporter::OtlpGrpc(grpc) => grpc.tls.as_mut(),
@@ -58,7 +71,6 @@ impl OtelSettings {
                 }
             }
         }
-        self
     }
 }
 
@@ -208,6 +220,7 @@ exporter = { otlp-http = { endpoint = "https://otel.example.com/v1/logs", protoc
                     headers: BTreeMap::from([("x-otlp-meta".into(), "abc".into())]),
                     tls: None,
                 }),
+                trace_exporter: OtelExporter::None,
             }
         );
     }
@@ -235,6 +248,28 @@ tls = { ca-certificate = "certs/ca.pem", client_certificate = "/abs/client.pem",
                 client_private_key: Some("/home/me/.codex/key.pem".into()),
             })
         );
+    }
+
+    #[test]
+    fn trace_exporter_is_read_like_exporter() {
+        let settings = parse(
+            r#"
+[otel]
+trace_exporter = { otlp-grpc = { endpoint = "http://localhost:4317", tls = { ca-certificate = "ca.pem" } } }
+"#,
+        )
+        .unwrap()
+        .with_paths_relative_to(Path::new("/h"));
+        assert_eq!(settings.exporter, OtelExporter::None);
+        let OtelExporter::OtlpGrpc(grpc) = settings.trace_exporter else {
+            panic!("not grpc");
+        };
+        assert_eq!(grpc.endpoint, "http://localhost:4317");
+        assert_eq!(
+            grpc.tls.and_then(|tls| tls.ca_certificate),
+            Some(PathBuf::from("/h/ca.pem"))
+        );
+        assert_eq!(OtelSettings::default().trace_exporter, OtelExporter::None);
     }
 
     #[test]

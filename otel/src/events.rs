@@ -16,6 +16,8 @@ use codex_protocol::protocol::TokenUsage;
 
 use crate::preview::telemetry_preview;
 use crate::provider::Pipeline;
+use crate::provider::SessionTrace;
+use crate::provider::TurnGuard;
 
 /// The value of `prompt` when `log_user_prompt` is off.
 pub const REDACTED_PROMPT: &str = "[REDACTED]";
@@ -242,7 +244,10 @@ pub struct OtelEventManager {
 
 #[derive(Debug)]
 struct ManagerInner {
-    pipeline: Arc<Pipeline>,
+    /// Log events; `None` when only spans are exported.
+    pipeline: Option<Arc<Pipeline>>,
+    /// Spans; `None` unless `trace_exporter` is set. Shared by every manager of a conversation.
+    trace: Option<Arc<SessionTrace>>,
     metadata: ConversationMetadata,
     common: Vec<(&'static str, AttrValue)>,
     log_user_prompts: bool,
@@ -251,18 +256,21 @@ struct ManagerInner {
 impl OtelEventManager {
     pub(crate) fn new(
         pipeline: Option<Arc<Pipeline>>,
+        trace: Option<Arc<SessionTrace>>,
         metadata: ConversationMetadata,
         log_user_prompts: bool,
     ) -> Self {
+        if pipeline.is_none() && trace.is_none() {
+            return Self::disabled();
+        }
         Self {
-            inner: pipeline.map(|pipeline| {
-                Arc::new(ManagerInner {
-                    pipeline,
-                    common: common_attributes(&metadata),
-                    metadata,
-                    log_user_prompts,
-                })
-            }),
+            inner: Some(Arc::new(ManagerInner {
+                pipeline,
+                trace,
+                common: common_attributes(&metadata),
+                metadata,
+                log_user_prompts,
+            })),
         }
     }
 
@@ -271,7 +279,8 @@ impl OtelEventManager {
         Self { inner: None }
     }
 
-    /// Whether events go anywhere; callers can skip preparing expensive arguments when not.
+    /// Whether events or spans go anywhere; callers can skip preparing expensive arguments
+    /// when not.
     pub fn is_enabled(&self) -> bool {
         self.inner.is_some()
     }
@@ -286,7 +295,8 @@ impl OtelEventManager {
         metadata.slug = slug.to_string();
         Self {
             inner: Some(Arc::new(ManagerInner {
-                pipeline: Arc::clone(&inner.pipeline),
+                pipeline: inner.pipeline.clone(),
+                trace: inner.trace.clone(),
                 common: common_attributes(&metadata),
                 metadata,
                 log_user_prompts: inner.log_user_prompts,
@@ -298,9 +308,29 @@ impl OtelEventManager {
         let Some(inner) = &self.inner else {
             return;
         };
+        let Some(pipeline) = &inner.pipeline else {
+            return;
+        };
         let mut record = EventRecord::new(name, &inner.common);
         fill(&mut record);
-        inner.pipeline.emit(record);
+        pipeline.emit(record);
+    }
+
+    fn trace(&self) -> Option<&SessionTrace> {
+        self.inner.as_ref()?.trace.as_deref()
+    }
+
+    /// Starts the `codex.turn` span of task `sub_id` (with this manager's model); it ends when
+    /// the returned guard is dropped. Model requests and tool calls reported while it is open
+    /// become its children. A no-op guard unless spans are exported.
+    pub fn start_turn(&self, sub_id: &str) -> TurnSpan {
+        let guard = self.inner.as_ref().and_then(|inner| {
+            inner
+                .trace
+                .as_ref()
+                .map(|trace| trace.start_turn(sub_id, &inner.metadata.model))
+        });
+        TurnSpan { _guard: guard }
     }
 
     /// `codex.conversation_starts`: once per session, with the settings it runs with.
@@ -354,6 +384,9 @@ impl OtelEventManager {
                 record.str("error.message", error);
             }
         });
+        if let (Some(trace), Some(inner)) = (self.trace(), &self.inner) {
+            trace.request_span(&inner.metadata.model, attempt, status, error, duration);
+        }
     }
 
     /// `codex.sse_event` for one server-sent event of kind `kind` (the SSE `event:` name);
@@ -394,6 +427,9 @@ impl OtelEventManager {
             }
             record.int("tool_token_count", tokens.tool);
         });
+        if let Some(trace) = self.trace() {
+            trace.add_tokens(tokens);
+        }
     }
 
     /// `codex.user_prompt`: the length in characters always, the text only when
@@ -420,6 +456,9 @@ impl OtelEventManager {
             record.static_str("decision", decision_str(decision));
             record.static_str("source", source.as_str());
         });
+        if let Some(trace) = self.trace() {
+            trace.record_decision(call_id, decision_str(decision), source.as_str());
+        }
     }
 
     /// `codex.tool_result`: one per tool call of any kind (shell, apply_patch, MCP, ...).
@@ -441,5 +480,23 @@ impl OtelEventManager {
             record.static_str("success", if success { "true" } else { "false" });
             record.str("output", telemetry_preview(output));
         });
+        if let Some(trace) = self.trace() {
+            trace.tool_span(tool_name, call_id, duration, success);
+        }
+    }
+}
+
+/// The open `codex.turn` span from [`OtelEventManager::start_turn`]; dropping it ends the span
+/// (with the turn's summed token counts). Hold it for as long as the task runs.
+#[derive(Debug)]
+#[must_use = "the turn span ends as soon as this guard is dropped"]
+pub struct TurnSpan {
+    _guard: Option<TurnGuard>,
+}
+
+impl TurnSpan {
+    /// A guard with no span, for code paths without telemetry.
+    pub fn none() -> Self {
+        Self { _guard: None }
     }
 }

@@ -1,6 +1,8 @@
 //! OpenTelemetry log events for the agent, so teams can see every run in their observability
 //! stack. Export is off unless `[otel]` in `config.toml` names an exporter, and prompts stay
-//! private unless `log_user_prompt = true`. `docs/otel.md` is the user-facing reference.
+//! private unless `log_user_prompt = true`. With `trace_exporter` set, the same hooks also record
+//! spans (session → turn → model request attempt / tool call; see [`OtelEventManager::start_turn`]).
+//! `docs/otel.md` is the user-facing reference.
 //!
 //! # Use
 //!
@@ -39,6 +41,8 @@ mod provider;
 #[path = "provider_disabled.rs"]
 mod provider;
 mod terminal;
+#[cfg(feature = "otel")]
+mod traces;
 
 use std::path::PathBuf;
 
@@ -56,6 +60,7 @@ pub use events::OtelEventManager;
 pub use events::REDACTED_PROMPT;
 pub use events::SseTokenCounts;
 pub use events::ToolDecisionSource;
+pub use events::TurnSpan;
 pub use events::names;
 pub use expand::ExpandError;
 pub use expand::expand_env_vars;
@@ -70,6 +75,8 @@ pub use provider::{
     SHUTDOWN_TIMEOUT,
 };
 pub use terminal::terminal_type;
+#[cfg(feature = "otel")]
+pub use traces::span_names;
 
 /// What happened to the events of a provider so far. After a completed shutdown,
 /// `emitted == exported + failed + dropped`.
@@ -107,4 +114,32 @@ pub enum OtelError {
     Runtime(std::io::Error),
     #[error("cannot create the otel exporter: {0}")]
     Exporter(String),
+}
+
+#[cfg(all(test, not(feature = "otel")))]
+mod disabled_tests {
+    use super::*;
+
+    #[test]
+    fn without_the_feature_a_trace_exporter_is_accepted_and_ignored() {
+        let settings = OtelSettings {
+            trace_exporter: OtelExporter::OtlpGrpc(OtlpGrpcExporter {
+                endpoint: "http://127.0.0.1:9".into(),
+                headers: Default::default(),
+                tls: None,
+            }),
+            ..OtelSettings::default()
+        };
+        let provider = OtelProvider::from_settings(&settings, "test").unwrap();
+        assert!(!provider.is_tracing());
+        let otel = provider.event_manager(ConversationMetadata::new(
+            codex_protocol::protocol::ConversationId::new(),
+            "m",
+            "m",
+        ));
+        assert!(!otel.is_enabled());
+        let _turn = otel.start_turn("1");
+        otel.api_request(1, Some(200), None, std::time::Duration::ZERO, None);
+        assert_eq!(provider.span_stats(), ExportStats::default());
+    }
 }

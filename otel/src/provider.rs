@@ -1,6 +1,7 @@
-//! The export pipeline: an OpenTelemetry logger provider whose batch processor hands events to
-//! an OTLP exporter on a background thread. Callers only ever do a non-blocking enqueue; when
-//! the queue is full (collector down or slow) the event is dropped and counted.
+//! The export pipelines: an OpenTelemetry logger provider (and, with `trace_exporter`, a tracer
+//! provider) whose batch processor hands records to an OTLP exporter on a background thread.
+//! Callers only ever do a non-blocking enqueue; when the queue is full (collector down or slow)
+//! the record is dropped and counted.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,9 +22,9 @@ use opentelemetry::logs::LoggerProvider as _;
 use opentelemetry::logs::Severity;
 use opentelemetry_otlp::Protocol;
 use opentelemetry_otlp::RetryPolicy;
-use opentelemetry_otlp::WithExportConfig as _;
-use opentelemetry_otlp::WithHttpConfig as _;
-use opentelemetry_otlp::WithTonicConfig as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_otlp::WithHttpConfig;
+use opentelemetry_otlp::WithTonicConfig;
 use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
 use opentelemetry_otlp::tonic_types::transport::Certificate;
 use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
@@ -43,10 +44,15 @@ use crate::config::OtelExporter;
 use crate::config::OtelHttpProtocol;
 use crate::config::OtelSettings;
 use crate::config::OtelTlsSettings;
+use crate::config::OtlpGrpcExporter;
+use crate::config::OtlpHttpExporter;
 use crate::events::AttrValue;
 use crate::events::ConversationMetadata;
 use crate::events::EventRecord;
 use crate::events::OtelEventManager;
+pub(crate) use crate::traces::SessionTrace;
+use crate::traces::TracePipeline;
+pub(crate) use crate::traces::TurnGuard;
 
 /// `service.name` of every export.
 pub const SERVICE_NAME: &str = "codex-cli";
@@ -62,7 +68,7 @@ pub const EXPORT_TIMEOUT: Duration = Duration::from_secs(5);
 /// of a 1 s budget is left for stopping the worker and the gRPC runtime.
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(900);
 
-/// Builds the pipeline from `[otel]` and owns it until [`OtelProvider::shutdown`] (or drop).
+/// Builds the pipelines from `[otel]` and owns them until [`OtelProvider::shutdown`] (or drop).
 #[derive(Debug)]
 pub struct OtelProvider {
     log_user_prompts: bool,
@@ -71,97 +77,49 @@ pub struct OtelProvider {
 
 #[derive(Debug)]
 struct Exporting {
-    provider: SdkLoggerProvider,
-    pipeline: Arc<Pipeline>,
-    /// Drives the gRPC channel; HTTP export needs none (the blocking client has its own).
+    logs: Option<LogExporting>,
+    traces: Option<Arc<TracePipeline>>,
+    /// Drives the gRPC channels; HTTP export needs none (the blocking client has its own).
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
 }
 
+#[derive(Debug)]
+struct LogExporting {
+    provider: SdkLoggerProvider,
+    pipeline: Arc<Pipeline>,
+}
+
 impl OtelProvider {
-    /// Builds the exporter `settings` asks for; `service_version` becomes `service.version`.
-    /// With `exporter = "none"` nothing is built and every manager is a no-op. May be called from
-    /// inside or outside a Tokio runtime.
+    /// Builds the exporters `settings` asks for (`exporter` for log events, `trace_exporter`
+    /// for spans); `service_version` becomes `service.version`. With both `"none"` nothing is
+    /// built and every manager is a no-op. May be called from inside or outside a Tokio runtime.
     pub fn from_settings(
         settings: &OtelSettings,
         service_version: &str,
     ) -> Result<Self, OtelError> {
         let log_user_prompts = settings.log_user_prompt;
-        let (exporter, runtime) = match &settings.exporter {
-            OtelExporter::None => {
-                return Ok(Self {
-                    log_user_prompts,
-                    exporting: None,
-                });
-            }
-            OtelExporter::OtlpHttp(http) => {
-                check_endpoint(&http.endpoint)?;
-                let protocol = match http.protocol {
-                    OtelHttpProtocol::Binary => Protocol::HttpBinary,
-                    OtelHttpProtocol::Json => Protocol::HttpJson,
-                };
-                let mut builder = opentelemetry_otlp::LogExporter::builder()
-                    .with_http()
-                    .with_endpoint(http.endpoint.as_str())
-                    .with_protocol(protocol)
-                    .with_timeout(EXPORT_TIMEOUT)
-                    .with_retry_policy(retry_policy())
-                    .with_headers(http.headers.clone().into_iter().collect::<HashMap<_, _>>());
-                if let Some(tls) = &http.tls {
-                    builder = builder.with_http_client(blocking_client_with_tls(tls)?);
-                }
-                let exporter = builder
-                    .build()
-                    .map_err(|err| OtelError::Exporter(err.to_string()))?;
-                (exporter, None)
-            }
-            OtelExporter::OtlpGrpc(grpc) => {
-                check_endpoint(&grpc.endpoint)?;
-                let mut builder = opentelemetry_otlp::LogExporter::builder()
-                    .with_tonic()
-                    .with_endpoint(grpc.endpoint.as_str())
-                    .with_timeout(EXPORT_TIMEOUT)
-                    .with_retry_policy(retry_policy())
-                    .with_metadata(grpc_metadata(&grpc.headers)?);
-                let https = grpc.endpoint.starts_with("https://");
-                if https || grpc.tls.is_some() {
-                    builder = builder.with_tls_config(grpc_tls(grpc.tls.as_ref())?);
-                }
-                let runtime = tokio::runtime::Builder::new_multi_thread()
+        if settings.exporter == OtelExporter::None && settings.trace_exporter == OtelExporter::None
+        {
+            return Ok(Self {
+                log_user_prompts,
+                exporting: None,
+            });
+        }
+        let uses_grpc = [&settings.exporter, &settings.trace_exporter]
+            .iter()
+            .any(|exporter| matches!(exporter, OtelExporter::OtlpGrpc(_)));
+        let runtime = if uses_grpc {
+            Some(
+                tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(1)
                     .thread_name("codex-otel-grpc")
                     .enable_all()
                     .build()
-                    .map_err(OtelError::Runtime)?;
-                // tonic spawns its connection tasks onto the current runtime: make it ours, so
-                // export works whatever runtime (if any) the caller has.
-                let built = {
-                    let _entered = runtime.enter();
-                    builder.build()
-                };
-                match built {
-                    Ok(exporter) => (exporter, Some(runtime)),
-                    Err(err) => {
-                        // Dropping a runtime blocks, which panics inside async code.
-                        runtime.shutdown_background();
-                        return Err(OtelError::Exporter(err.to_string()));
-                    }
-                }
-            }
+                    .map_err(OtelError::Runtime)?,
+            )
+        } else {
+            None
         };
-
-        let counters = Arc::new(Counters::default());
-        let processor = BatchLogProcessor::builder(CountingExporter {
-            inner: exporter,
-            counters: Arc::clone(&counters),
-        })
-        .with_batch_config(
-            BatchConfigBuilder::default()
-                .with_max_queue_size(MAX_QUEUED_EVENTS)
-                .with_max_export_batch_size(MAX_EXPORT_BATCH)
-                .with_scheduled_delay(EXPORT_INTERVAL)
-                .build(),
-        )
-        .build();
         let resource = Resource::builder()
             .with_service_name(SERVICE_NAME)
             .with_attributes([
@@ -169,26 +127,28 @@ impl OtelProvider {
                 KeyValue::new("env", settings.environment.clone()),
             ])
             .build();
-        let provider = SdkLoggerProvider::builder()
-            .with_resource(resource)
-            .with_log_processor(processor)
-            .build();
-        let scope = InstrumentationScope::builder("codex_otel")
-            .with_version(env!("CARGO_PKG_VERSION"))
-            .build();
-        let pipeline = Arc::new(Pipeline {
-            logger: provider.logger_with_scope(scope),
-            counters,
-            closed: AtomicBool::new(false),
-        });
-        Ok(Self {
-            log_user_prompts,
-            exporting: Some(Exporting {
-                provider,
-                pipeline,
-                runtime: Mutex::new(runtime),
+        let built =
+            build_logs(&settings.exporter, runtime.as_ref(), resource.clone()).and_then(|logs| {
+                let traces = build_traces(&settings.trace_exporter, runtime.as_ref(), resource)?;
+                Ok((logs, traces))
+            });
+        match built {
+            Ok((logs, traces)) => Ok(Self {
+                log_user_prompts,
+                exporting: Some(Exporting {
+                    logs,
+                    traces,
+                    runtime: Mutex::new(runtime),
+                }),
             }),
-        })
+            Err(err) => {
+                if let Some(runtime) = runtime {
+                    // Dropping a runtime blocks, which panics inside async code.
+                    runtime.shutdown_background();
+                }
+                Err(err)
+            }
+        }
     }
 
     /// A provider that exports nothing, as with `exporter = "none"`.
@@ -199,51 +159,83 @@ impl OtelProvider {
         }
     }
 
-    /// Whether events leave the process.
+    /// Whether log events leave the process.
     pub fn is_exporting(&self) -> bool {
-        self.exporting.is_some()
-    }
-
-    /// The event manager of one conversation.
-    pub fn event_manager(&self, metadata: ConversationMetadata) -> OtelEventManager {
-        let pipeline = self
-            .exporting
+        self.exporting
             .as_ref()
-            .filter(|exporting| !exporting.pipeline.closed.load(Ordering::Acquire))
-            .map(|exporting| Arc::clone(&exporting.pipeline));
-        OtelEventManager::new(pipeline, metadata, self.log_user_prompts)
+            .is_some_and(|exporting| exporting.logs.is_some())
     }
 
-    /// What happened to the events so far.
+    /// Whether spans leave the process.
+    pub fn is_tracing(&self) -> bool {
+        self.exporting
+            .as_ref()
+            .is_some_and(|exporting| exporting.traces.is_some())
+    }
+
+    /// The event manager of one conversation; with tracing on, this starts its session span
+    /// (ended by [`Self::shutdown`] or when the last clone of the manager is dropped).
+    pub fn event_manager(&self, metadata: ConversationMetadata) -> OtelEventManager {
+        let exporting = self.exporting.as_ref();
+        let pipeline = exporting
+            .and_then(|exporting| exporting.logs.as_ref())
+            .filter(|logs| !logs.pipeline.closed.load(Ordering::Acquire))
+            .map(|logs| Arc::clone(&logs.pipeline));
+        let trace = exporting
+            .and_then(|exporting| exporting.traces.as_ref())
+            .filter(|traces| !traces.is_closed())
+            .map(|traces| traces.start_session(&metadata));
+        OtelEventManager::new(pipeline, trace, metadata, self.log_user_prompts)
+    }
+
+    /// What happened to the log events so far.
     pub fn stats(&self) -> ExportStats {
         self.exporting
             .as_ref()
-            .map(|exporting| exporting.pipeline.counters.snapshot())
+            .and_then(|exporting| exporting.logs.as_ref())
+            .map(|logs| logs.pipeline.counters.snapshot())
             .unwrap_or_default()
     }
 
-    /// Sends what is queued and stops exporting, waiting at most [`SHUTDOWN_TIMEOUT`]; events
-    /// emitted afterwards are discarded. Safe to call more than once and from async code (it
-    /// blocks the calling thread for the bounded wait).
+    /// What happened to the spans so far (counted when they end).
+    pub fn span_stats(&self) -> ExportStats {
+        self.exporting
+            .as_ref()
+            .and_then(|exporting| exporting.traces.as_ref())
+            .map(|traces| traces.stats())
+            .unwrap_or_default()
+    }
+
+    /// Ends open session and turn spans, sends what is queued and stops exporting, waiting at
+    /// most [`SHUTDOWN_TIMEOUT`] (logs and spans flush side by side); events emitted afterwards
+    /// are discarded. Returns the log stats. Safe to call more than once and from async code
+    /// (it blocks the calling thread for the bounded wait).
     pub fn shutdown(&self) -> ExportStats {
         let Some(exporting) = &self.exporting else {
             return ExportStats::default();
         };
-        if !exporting.pipeline.closed.swap(true, Ordering::AcqRel) {
-            // A timeout leaves the worker running until the process exits; the stats show
-            // what did not make it.
-            let _ = exporting.provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
-            let runtime = exporting
-                .runtime
-                .lock()
-                .map(|mut runtime| runtime.take())
-                .unwrap_or_default();
-            if let Some(runtime) = runtime {
-                // Dropping a runtime blocks, which panics inside async code; this does not.
-                runtime.shutdown_background();
+        std::thread::scope(|scope| {
+            if let Some(traces) = &exporting.traces {
+                scope.spawn(|| traces.shutdown(SHUTDOWN_TIMEOUT));
             }
+            if let Some(logs) = &exporting.logs
+                && !logs.pipeline.closed.swap(true, Ordering::AcqRel)
+            {
+                // A timeout leaves the worker running until the process exits; the stats show
+                // what did not make it.
+                let _ = logs.provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
+            }
+        });
+        let runtime = exporting
+            .runtime
+            .lock()
+            .map(|mut runtime| runtime.take())
+            .unwrap_or_default();
+        if let Some(runtime) = runtime {
+            // Dropping a runtime blocks, which panics inside async code; this does not.
+            runtime.shutdown_background();
         }
-        exporting.pipeline.counters.snapshot()
+        self.stats()
     }
 }
 
@@ -251,6 +243,122 @@ impl Drop for OtelProvider {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+fn build_logs(
+    exporter: &OtelExporter,
+    runtime: Option<&tokio::runtime::Runtime>,
+    resource: Resource,
+) -> Result<Option<LogExporting>, OtelError> {
+    let exporter = match exporter {
+        OtelExporter::None => return Ok(None),
+        OtelExporter::OtlpHttp(http) => {
+            configure_http(opentelemetry_otlp::LogExporter::builder().with_http(), http)?.build()
+        }
+        OtelExporter::OtlpGrpc(grpc) => {
+            let builder = configure_grpc(
+                opentelemetry_otlp::LogExporter::builder().with_tonic(),
+                grpc,
+            )?;
+            // tonic spawns its connection tasks onto the current runtime: make it ours, so
+            // export works whatever runtime (if any) the caller has.
+            let _entered = runtime.map(tokio::runtime::Runtime::enter);
+            builder.build()
+        }
+    }
+    .map_err(|err| OtelError::Exporter(err.to_string()))?;
+
+    let counters = Arc::new(Counters::default());
+    let processor = BatchLogProcessor::builder(CountingExporter {
+        inner: exporter,
+        counters: Arc::clone(&counters),
+    })
+    .with_batch_config(
+        BatchConfigBuilder::default()
+            .with_max_queue_size(MAX_QUEUED_EVENTS)
+            .with_max_export_batch_size(MAX_EXPORT_BATCH)
+            .with_scheduled_delay(EXPORT_INTERVAL)
+            .build(),
+    )
+    .build();
+    let provider = SdkLoggerProvider::builder()
+        .with_resource(resource)
+        .with_log_processor(processor)
+        .build();
+    let scope = InstrumentationScope::builder("codex_otel")
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .build();
+    let pipeline = Arc::new(Pipeline {
+        logger: provider.logger_with_scope(scope),
+        counters,
+        closed: AtomicBool::new(false),
+    });
+    Ok(Some(LogExporting { provider, pipeline }))
+}
+
+fn build_traces(
+    exporter: &OtelExporter,
+    runtime: Option<&tokio::runtime::Runtime>,
+    resource: Resource,
+) -> Result<Option<Arc<TracePipeline>>, OtelError> {
+    let exporter = match exporter {
+        OtelExporter::None => return Ok(None),
+        OtelExporter::OtlpHttp(http) => configure_http(
+            opentelemetry_otlp::SpanExporter::builder().with_http(),
+            http,
+        )?
+        .build(),
+        OtelExporter::OtlpGrpc(grpc) => {
+            let builder = configure_grpc(
+                opentelemetry_otlp::SpanExporter::builder().with_tonic(),
+                grpc,
+            )?;
+            let _entered = runtime.map(tokio::runtime::Runtime::enter);
+            builder.build()
+        }
+    }
+    .map_err(|err| OtelError::Exporter(err.to_string()))?;
+    Ok(Some(Arc::new(TracePipeline::new(exporter, resource))))
+}
+
+/// Endpoint, protocol, timeouts, headers and TLS of an HTTP exporter (logs or spans).
+fn configure_http<B: WithExportConfig + WithHttpConfig>(
+    builder: B,
+    http: &OtlpHttpExporter,
+) -> Result<B, OtelError> {
+    check_endpoint(&http.endpoint)?;
+    let protocol = match http.protocol {
+        OtelHttpProtocol::Binary => Protocol::HttpBinary,
+        OtelHttpProtocol::Json => Protocol::HttpJson,
+    };
+    let mut builder = builder
+        .with_endpoint(http.endpoint.as_str())
+        .with_protocol(protocol)
+        .with_timeout(EXPORT_TIMEOUT)
+        .with_retry_policy(retry_policy())
+        .with_headers(http.headers.clone().into_iter().collect::<HashMap<_, _>>());
+    if let Some(tls) = &http.tls {
+        builder = builder.with_http_client(blocking_client_with_tls(tls)?);
+    }
+    Ok(builder)
+}
+
+/// Endpoint, timeouts, metadata and TLS of a gRPC exporter (logs or spans).
+fn configure_grpc<B: WithExportConfig + WithTonicConfig>(
+    builder: B,
+    grpc: &OtlpGrpcExporter,
+) -> Result<B, OtelError> {
+    check_endpoint(&grpc.endpoint)?;
+    let mut builder = builder
+        .with_endpoint(grpc.endpoint.as_str())
+        .with_timeout(EXPORT_TIMEOUT)
+        .with_retry_policy(retry_policy())
+        .with_metadata(grpc_metadata(&grpc.headers)?);
+    let https = grpc.endpoint.starts_with("https://");
+    if https || grpc.tls.is_some() {
+        builder = builder.with_tls_config(grpc_tls(grpc.tls.as_ref())?);
+    }
+    Ok(builder)
 }
 
 fn retry_policy() -> RetryPolicy {
@@ -390,16 +498,16 @@ impl Pipeline {
 /// its batch reaches the exporter, so it never undercounts the SDK queue: capping it below the
 /// SDK's capacity means the SDK never drops silently, and every loss is counted here.
 #[derive(Debug, Default)]
-struct Counters {
-    queued: AtomicUsize,
-    emitted: AtomicU64,
-    dropped: AtomicU64,
-    exported: AtomicU64,
-    failed: AtomicU64,
+pub(crate) struct Counters {
+    pub(crate) queued: AtomicUsize,
+    pub(crate) emitted: AtomicU64,
+    pub(crate) dropped: AtomicU64,
+    pub(crate) exported: AtomicU64,
+    pub(crate) failed: AtomicU64,
 }
 
 impl Counters {
-    fn try_reserve(&self) -> bool {
+    pub(crate) fn try_reserve(&self) -> bool {
         self.queued
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |queued| {
                 (queued < MAX_QUEUED_EVENTS).then_some(queued + 1)
@@ -407,7 +515,7 @@ impl Counters {
             .is_ok()
     }
 
-    fn snapshot(&self) -> ExportStats {
+    pub(crate) fn snapshot(&self) -> ExportStats {
         ExportStats {
             emitted: self.emitted.load(Ordering::Relaxed),
             exported: self.exported.load(Ordering::Relaxed),

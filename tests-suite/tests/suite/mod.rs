@@ -12,6 +12,7 @@ mod message_history;
 mod model_stream;
 mod otel;
 mod otel_engine;
+mod otel_traces;
 mod retries;
 mod review;
 mod rollout_resume;

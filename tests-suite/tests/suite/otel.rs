@@ -76,6 +76,7 @@ fn provider_for(
     let settings = OtelSettings {
         environment: "test".into(),
         exporter: exporter(transport, endpoint(receiver, transport)),
+        trace_exporter: OtelExporter::None,
         log_user_prompt,
     };
     OtelProvider::from_settings(&settings, SERVICE_VERSION).unwrap()
@@ -583,6 +584,7 @@ fn receiver_config_line_loads_as_the_otel_table() {
             OtelSettings {
                 environment: "test".into(),
                 exporter: exporter(transport, endpoint(&receiver, transport)),
+                trace_exporter: OtelExporter::None,
                 log_user_prompt: true,
             }
         );
@@ -832,6 +834,7 @@ mod rotel {
             let settings = OtelSettings {
                 environment: "rotel".into(),
                 exporter: exporter(transport, endpoint),
+                trace_exporter: OtelExporter::None,
                 log_user_prompt: false,
             };
             let provider = OtelProvider::from_settings(&settings, SERVICE_VERSION).unwrap();

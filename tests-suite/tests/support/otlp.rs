@@ -1,5 +1,6 @@
-//! An OTLP logs receiver on 127.0.0.1 for telemetry tests: gRPC (`LogsService/Export`, via
-//! tonic) on one port and HTTP `POST /v1/logs` (protobuf or JSON) on another. Every export request
+//! An OTLP logs and traces receiver on 127.0.0.1 for telemetry tests: gRPC (`LogsService/Export`
+//! and `TraceService/Export`, via tonic) on one port and HTTP `POST /v1/logs` and `/v1/traces`
+//! (protobuf or JSON) on another. Every export request
 //! is decoded with `opentelemetry-proto` and kept, with the transport it came over and its
 //! headers, so tests can assert on exactly what a real collector would have received.
 //!
@@ -25,6 +26,10 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsService;
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsServiceServer;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceService;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceServiceServer;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
@@ -128,9 +133,57 @@ impl ReceivedLog {
     }
 }
 
+/// One span, flattened with its resource and scope. Ids are hex, as trace viewers show them.
+#[derive(Debug, Clone)]
+pub struct ReceivedSpan {
+    pub transport: OtlpTransport,
+    pub resource: BTreeMap<String, OtlpValue>,
+    pub scope_name: String,
+    pub name: String,
+    pub trace_id: String,
+    pub span_id: String,
+    /// "" for a root span.
+    pub parent_span_id: String,
+    pub kind: i32,
+    pub start_time_unix_nano: u64,
+    pub end_time_unix_nano: u64,
+    /// `Status.code`: 0 unset, 1 ok, 2 error.
+    pub status_code: i32,
+    pub status_message: String,
+    /// Span ids of the links.
+    pub links: Vec<String>,
+    pub attributes: Vec<(String, OtlpValue)>,
+}
+
+impl ReceivedSpan {
+    pub fn attr(&self, key: &str) -> Option<&OtlpValue> {
+        self.attributes
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value)
+    }
+
+    /// The value of a string attribute; panics when it is missing or not a string.
+    pub fn str(&self, key: &str) -> &str {
+        match self.attr(key) {
+            Some(OtlpValue::Str(s)) => s,
+            other => panic!("attribute {key} is not a string: {other:?} in {self:#?}"),
+        }
+    }
+
+    /// The value of an int attribute; panics when it is missing or not an int.
+    pub fn int(&self, key: &str) -> i64 {
+        match self.attr(key) {
+            Some(OtlpValue::Int(i)) => *i,
+            other => panic!("attribute {key} is not an int: {other:?} in {self:#?}"),
+        }
+    }
+}
+
 #[derive(Default)]
 struct ReceiverState {
     exports: Mutex<Vec<ReceivedExport>>,
+    trace_exports: Mutex<Vec<(OtlpTransport, ExportTraceServiceRequest)>>,
 }
 
 impl ReceiverState {
@@ -189,6 +242,9 @@ impl OtlpReceiver {
             let service = LogsServiceServer::new(GrpcLogs {
                 state: Arc::clone(&state),
             });
+            let traces = TraceServiceServer::new(GrpcTraces {
+                state: Arc::clone(&state),
+            });
             let mut server = tonic::transport::Server::builder();
             if let Some(tls) = &tls {
                 use tonic::transport::Certificate;
@@ -205,6 +261,7 @@ impl OtlpReceiver {
             tokio::spawn(async move {
                 server
                     .add_service(service)
+                    .add_service(traces)
                     .serve_with_incoming(tonic::transport::server::TcpIncoming::from(grpc))
                     .await
                     .unwrap();
@@ -212,6 +269,7 @@ impl OtlpReceiver {
 
             let app = axum::Router::new()
                 .route("/v1/logs", axum::routing::post(http_logs))
+                .route("/v1/traces", axum::routing::post(http_traces))
                 .with_state(Arc::clone(&state));
             match &tls {
                 None => {
@@ -281,6 +339,45 @@ impl OtlpReceiver {
             "otel = {{ environment = \"test\", log_user_prompt = {log_user_prompt}, exporter = {} }}",
             self.exporter_toml(transport, &[])
         )
+    }
+
+    /// `http(s)://127.0.0.1:<port>/v1/traces` for an `otlp-http` trace exporter.
+    pub fn http_traces_endpoint(&self) -> String {
+        format!("{}://{}/v1/traces", self.scheme, self.http_addr)
+    }
+
+    /// The `trace_exporter` value (an inline TOML table) that sends spans here over `transport`.
+    pub fn trace_exporter_toml(&self, transport: OtlpTransport) -> String {
+        self.exporter_toml(transport, &[])
+            .replace(&self.http_endpoint(), &self.http_traces_endpoint())
+    }
+
+    /// Every span received so far, in arrival order.
+    pub fn spans(&self) -> Vec<ReceivedSpan> {
+        let exports = self.state.trace_exports.lock().unwrap().clone();
+        flatten_spans(&exports)
+    }
+
+    /// Waits (blocking this thread) until `done` holds for the spans received, or panics after
+    /// `timeout`.
+    pub fn wait_for_spans(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&[ReceivedSpan]) -> bool,
+    ) -> Vec<ReceivedSpan> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let spans = self.spans();
+            if done(&spans) {
+                return spans;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for OTLP spans; got {:#?}",
+                spans.iter().map(|span| &span.name).collect::<Vec<_>>()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     pub fn exports(&self) -> Vec<ReceivedExport> {
@@ -455,6 +552,50 @@ fn flatten(exports: &[ReceivedExport]) -> Vec<ReceivedLog> {
     logs
 }
 
+fn flatten_spans(exports: &[(OtlpTransport, ExportTraceServiceRequest)]) -> Vec<ReceivedSpan> {
+    let mut spans = Vec::new();
+    for (transport, request) in exports {
+        for resource_spans in &request.resource_spans {
+            let resource: BTreeMap<String, OtlpValue> = resource_spans
+                .resource
+                .as_ref()
+                .map(|r| attributes(&r.attributes).into_iter().collect())
+                .unwrap_or_default();
+            for scope_spans in &resource_spans.scope_spans {
+                let scope_name = scope_spans
+                    .scope
+                    .as_ref()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default();
+                for span in &scope_spans.spans {
+                    let status = span.status.clone().unwrap_or_default();
+                    spans.push(ReceivedSpan {
+                        transport: *transport,
+                        resource: resource.clone(),
+                        scope_name: scope_name.clone(),
+                        name: span.name.clone(),
+                        trace_id: hex(&span.trace_id),
+                        span_id: hex(&span.span_id),
+                        parent_span_id: hex(&span.parent_span_id),
+                        kind: span.kind,
+                        start_time_unix_nano: span.start_time_unix_nano,
+                        end_time_unix_nano: span.end_time_unix_nano,
+                        status_code: status.code,
+                        status_message: status.message,
+                        links: span.links.iter().map(|link| hex(&link.span_id)).collect(),
+                        attributes: attributes(&span.attributes),
+                    });
+                }
+            }
+        }
+    }
+    spans
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn attributes(pairs: &[KeyValue]) -> Vec<(String, OtlpValue)> {
     pairs
         .iter()
@@ -484,6 +625,81 @@ impl LogsService for GrpcLogs {
         Ok(tonic::Response::new(ExportLogsServiceResponse {
             partial_success: None,
         }))
+    }
+}
+
+struct GrpcTraces {
+    state: Arc<ReceiverState>,
+}
+
+#[tonic::async_trait]
+impl TraceService for GrpcTraces {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.state
+            .trace_exports
+            .lock()
+            .unwrap()
+            .push((OtlpTransport::Grpc, request.into_inner()));
+        Ok(tonic::Response::new(ExportTraceServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+async fn http_traces(
+    State(state): State<Arc<ReceiverState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let response = ExportTraceServiceResponse {
+        partial_success: None,
+    };
+    let (transport, decoded) = if content_type.starts_with("application/json") {
+        (
+            OtlpTransport::HttpJson,
+            serde_json::from_slice::<ExportTraceServiceRequest>(&body).map_err(|e| e.to_string()),
+        )
+    } else if content_type.starts_with("application/x-protobuf") {
+        (
+            OtlpTransport::HttpProto,
+            ExportTraceServiceRequest::decode(body).map_err(|e| e.to_string()),
+        )
+    } else {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("unsupported content-type {content_type:?}"),
+        )
+            .into_response();
+    };
+    match decoded {
+        Ok(request) => {
+            state
+                .trace_exports
+                .lock()
+                .unwrap()
+                .push((transport, request));
+            if transport == OtlpTransport::HttpJson {
+                (
+                    [(CONTENT_TYPE, "application/json")],
+                    serde_json::to_vec(&response).unwrap(),
+                )
+                    .into_response()
+            } else {
+                (
+                    [(CONTENT_TYPE, "application/x-protobuf")],
+                    response.encode_to_vec(),
+                )
+                    .into_response()
+            }
+        }
+        Err(err) => (StatusCode::BAD_REQUEST, err).into_response(),
     }
 }
 
