@@ -23,6 +23,9 @@ pub struct OtelSettings {
     /// Where spans go (session → turn → model request / tool call); same shapes as `exporter`,
     /// with the HTTP endpoint naming `/v1/traces`. Off unless set.
     pub trace_exporter: OtelExporter,
+    /// `traces = true`: export spans too, to the collector of `exporter`, when `trace_exporter`
+    /// is not set (see [`OtelSettings::with_traces_shorthand`]).
+    pub traces: bool,
     /// Export the text of user prompts; when false `codex.user_prompt` carries only the length
     /// and a redaction marker.
     pub log_user_prompt: bool,
@@ -34,6 +37,7 @@ impl Default for OtelSettings {
             environment: DEFAULT_OTEL_ENVIRONMENT.to_string(),
             exporter: OtelExporter::None,
             trace_exporter: OtelExporter::None,
+            traces: false,
             log_user_prompt: false,
         }
     }
@@ -45,6 +49,27 @@ impl OtelSettings {
     pub fn with_paths_relative_to(mut self, base: &Path) -> Self {
         for exporter in [&mut self.exporter, &mut self.trace_exporter] {
             exporter.make_paths_relative_to(base);
+        }
+        self
+    }
+}
+
+impl OtelSettings {
+    /// Applies `traces = true`: without an explicit `trace_exporter`, spans go where the log
+    /// events go — the same gRPC endpoint, or for OTLP/HTTP the endpoint with its `/v1/logs`
+    /// path replaced by `/v1/traces` (an endpoint with another path is used as given).
+    pub fn with_traces_shorthand(mut self) -> Self {
+        if self.traces && self.trace_exporter == OtelExporter::None {
+            self.trace_exporter = match &self.exporter {
+                OtelExporter::OtlpHttp(http) => {
+                    let mut http = http.clone();
+                    if let Some(base) = http.endpoint.strip_suffix("/v1/logs") {
+                        http.endpoint = format!("{base}/v1/traces");
+                    }
+                    OtelExporter::OtlpHttp(http)
+                }
+                other => other.clone(),
+            };
         }
         self
     }
@@ -221,6 +246,7 @@ exporter = { otlp-http = { endpoint = "https://otel.example.com/v1/logs", protoc
                     tls: None,
                 }),
                 trace_exporter: OtelExporter::None,
+                traces: false,
             }
         );
     }
@@ -270,6 +296,41 @@ trace_exporter = { otlp-grpc = { endpoint = "http://localhost:4317", tls = { ca-
             Some(PathBuf::from("/h/ca.pem"))
         );
         assert_eq!(OtelSettings::default().trace_exporter, OtelExporter::None);
+    }
+
+    #[test]
+    fn traces_true_sends_spans_to_the_log_collector() {
+        let http = parse(
+            "[otel]\ntraces = true\nexporter = { otlp-http = { endpoint = \"http://c:4318/v1/logs\", protocol = \"json\" } }",
+        )
+        .unwrap()
+        .with_traces_shorthand();
+        let OtelExporter::OtlpHttp(traces) = &http.trace_exporter else {
+            panic!("not http: {:?}", http.trace_exporter);
+        };
+        assert_eq!(traces.endpoint, "http://c:4318/v1/traces");
+        assert_eq!(traces.protocol, OtelHttpProtocol::Json);
+
+        let grpc = parse(
+            "[otel]\ntraces = true\nexporter = { otlp-grpc = { endpoint = \"http://c:4317\" } }",
+        )
+        .unwrap()
+        .with_traces_shorthand();
+        assert_eq!(grpc.trace_exporter, grpc.exporter);
+
+        // An explicit trace exporter wins; without `traces` nothing changes.
+        let explicit = parse(
+            "[otel]\ntraces = true\nexporter = { otlp-grpc = { endpoint = \"http://a:4317\" } }\ntrace_exporter = { otlp-grpc = { endpoint = \"http://b:4317\" } }",
+        )
+        .unwrap()
+        .with_traces_shorthand();
+        assert!(
+            matches!(&explicit.trace_exporter, OtelExporter::OtlpGrpc(g) if g.endpoint == "http://b:4317")
+        );
+        let off = parse("[otel]\nexporter = { otlp-grpc = { endpoint = \"http://a:4317\" } }")
+            .unwrap()
+            .with_traces_shorthand();
+        assert_eq!(off.trace_exporter, OtelExporter::None);
     }
 
     #[test]

@@ -136,6 +136,7 @@ impl TracePipeline {
             session_span: cx.span().span_context().clone(),
             turn: Mutex::new(None),
             last_request: Mutex::new(None),
+            open_request: Mutex::new(None),
             decisions: Mutex::new(HashMap::new()),
         });
         if let Ok(mut sessions) = self.sessions.lock() {
@@ -175,6 +176,9 @@ pub(crate) struct SessionTrace {
     turn: Mutex<Option<OpenTurn>>,
     /// The latest model request, which tool spans link to: it asked for the call.
     last_request: Mutex<Option<SpanContext>>,
+    /// The span of a successful request whose response is still streaming: it ends when the
+    /// response completes, carrying its token counts.
+    open_request: Mutex<Option<Context>>,
     /// `tool_decision` answers waiting for their call's span, by call id.
     decisions: Mutex<HashMap<String, (&'static str, &'static str)>>,
 }
@@ -194,6 +198,7 @@ pub(crate) struct TurnGuard {
 
 impl Drop for TurnGuard {
     fn drop(&mut self) {
+        self.trace.end_open_request();
         let span_id = self.cx.span().span_context().span_id();
         let open = self.trace.turn.lock().ok().and_then(|mut turn| {
             let ours = turn
@@ -215,6 +220,7 @@ impl Drop for TurnGuard {
 impl SessionTrace {
     /// Ends the session span (and a turn still open); later spans become roots of their own.
     fn end(&self) {
+        self.end_open_request();
         if let Some(open) = self.turn.lock().ok().and_then(|mut turn| turn.take()) {
             if let Some(tokens) = open.tokens {
                 set_token_attributes(&open.cx, tokens);
@@ -263,7 +269,23 @@ impl SessionTrace {
         }
     }
 
-    /// A `codex.api_request` span covering one finished HTTP attempt.
+    /// Ends the request span still waiting for its response to complete (the stream broke or
+    /// the turn ended first): it keeps its timing, without token counts.
+    fn end_open_request(&self) {
+        if let Some(cx) = self
+            .open_request
+            .lock()
+            .ok()
+            .and_then(|mut open| open.take())
+        {
+            cx.span().end();
+        }
+    }
+
+    /// A `codex.api_request` span for one HTTP attempt, started when its response headers
+    /// arrived `duration` after the request. A failed attempt ends at once; a successful one
+    /// stays open until its response completes ([`Self::add_tokens`]), so it covers the stream
+    /// and carries the response's token counts.
     pub(crate) fn request_span(
         &self,
         model: &str,
@@ -287,18 +309,27 @@ impl SessionTrace {
         if let Some(error) = error {
             attributes.push(KeyValue::new("error.message", error.to_string()));
         }
-        let span_context = self.finished_span(
+        self.end_open_request();
+        let span = self.start_span(
             span_names::API_REQUEST,
             SpanKind::Client,
             attributes,
             Vec::new(),
             duration,
-            failed.then(|| {
-                error
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("HTTP {}", status.unwrap_or_default()))
-            }),
         );
+        let span_context = opentelemetry::trace::Span::span_context(&span).clone();
+        if failed {
+            Self::end_span(
+                span,
+                Some(
+                    error
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("HTTP {}", status.unwrap_or_default())),
+                ),
+            );
+        } else if let Ok(mut open) = self.open_request.lock() {
+            *open = Some(Context::new().with_span(span));
+        }
         if let Ok(mut last) = self.last_request.lock() {
             *last = Some(span_context);
         }
@@ -360,8 +391,18 @@ impl SessionTrace {
         );
     }
 
-    /// Adds a completed response's token counts to the open turn (written when it ends).
+    /// A response completed: its request span gets the token counts and ends, and the counts
+    /// are added to the open turn (written when it ends).
     pub(crate) fn add_tokens(&self, tokens: SseTokenCounts) {
+        if let Some(cx) = self
+            .open_request
+            .lock()
+            .ok()
+            .and_then(|mut open| open.take())
+        {
+            set_token_attributes(&cx, tokens);
+            cx.span().end();
+        }
         if let Ok(mut turn) = self.turn.lock()
             && let Some(open) = turn.as_mut()
         {
@@ -374,6 +415,36 @@ impl SessionTrace {
         }
     }
 
+    /// A span under the open turn (else the session) that started `duration` ago.
+    fn start_span(
+        &self,
+        name: &'static str,
+        kind: SpanKind,
+        attributes: Vec<KeyValue>,
+        links: Vec<Link>,
+        duration: Duration,
+    ) -> opentelemetry_sdk::trace::Span {
+        let now = SystemTime::now();
+        let start = now.checked_sub(duration).unwrap_or(now);
+        let tracer = &self.pipeline.tracer;
+        tracer
+            .span_builder(name)
+            .with_kind(kind)
+            .with_start_time(start)
+            .with_attributes(attributes)
+            .with_links(links)
+            .start_with_context(tracer, &self.parent())
+    }
+
+    fn end_span(mut span: opentelemetry_sdk::trace::Span, error: Option<String>) {
+        use opentelemetry::trace::Span as _;
+        if let Some(error) = error {
+            span.set_status(Status::error(error));
+        }
+        span.end();
+    }
+
+    /// A span that started `duration` ago and ends now.
     fn finished_span(
         &self,
         name: &'static str,
@@ -383,22 +454,10 @@ impl SessionTrace {
         duration: Duration,
         error: Option<String>,
     ) -> SpanContext {
-        let end = SystemTime::now();
-        let start = end.checked_sub(duration).unwrap_or(end);
-        let tracer = &self.pipeline.tracer;
-        let mut span = tracer
-            .span_builder(name)
-            .with_kind(kind)
-            .with_start_time(start)
-            .with_attributes(attributes)
-            .with_links(links)
-            .start_with_context(tracer, &self.parent());
+        let span = self.start_span(name, kind, attributes, links, duration);
         use opentelemetry::trace::Span as _;
-        if let Some(error) = error {
-            span.set_status(Status::error(error));
-        }
         let span_context = span.span_context().clone();
-        span.end_with_timestamp(end);
+        Self::end_span(span, error);
         span_context
     }
 }

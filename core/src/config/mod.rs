@@ -320,7 +320,8 @@ fn resolve(
     let otel = toml
         .otel
         .unwrap_or_default()
-        .with_paths_relative_to(&codex_home);
+        .with_paths_relative_to(&codex_home)
+        .with_traces_shorthand();
 
     Ok(Config {
         model,

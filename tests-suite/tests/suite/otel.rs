@@ -77,6 +77,7 @@ fn provider_for(
         environment: "test".into(),
         exporter: exporter(transport, endpoint(receiver, transport)),
         trace_exporter: OtelExporter::None,
+        traces: false,
         log_user_prompt,
     };
     OtelProvider::from_settings(&settings, SERVICE_VERSION).unwrap()
@@ -585,6 +586,7 @@ fn receiver_config_line_loads_as_the_otel_table() {
                 environment: "test".into(),
                 exporter: exporter(transport, endpoint(&receiver, transport)),
                 trace_exporter: OtelExporter::None,
+                traces: false,
                 log_user_prompt: true,
             }
         );
@@ -835,6 +837,7 @@ mod rotel {
                 environment: "rotel".into(),
                 exporter: exporter(transport, endpoint),
                 trace_exporter: OtelExporter::None,
+                traces: false,
                 log_user_prompt: false,
             };
             let provider = OtelProvider::from_settings(&settings, SERVICE_VERSION).unwrap();

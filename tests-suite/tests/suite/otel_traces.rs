@@ -108,6 +108,18 @@ async fn exec_run_exports_linked_spans(transport: OtlpTransport) {
         attempts,
         vec![(1, 429, STATUS_ERROR), (2, 200, 0), (1, 200, 0)]
     );
+    // Each successful attempt covers its stream and carries its response's token counts.
+    let tokens: Vec<(Option<i64>, Option<i64>)> = requests
+        .iter()
+        .map(|s| {
+            let count = |key: &str| s.attr(key).map(|_| s.int(key));
+            (count("input_token_count"), count("output_token_count"))
+        })
+        .collect();
+    assert_eq!(
+        tokens,
+        vec![(None, None), (Some(100), Some(20)), (Some(10), Some(5))]
+    );
     for request in &requests {
         assert_eq!(request.parent_span_id, turn.span_id);
         assert_eq!(request.kind, SPAN_KIND_CLIENT);
@@ -281,4 +293,38 @@ fn trace_exporter_none_starts_no_spans() {
     assert!(receiver.spans().is_empty());
     // The log events still went out.
     assert_eq!(receiver.logs().len(), 3 * 3);
+}
+
+/// `[otel] traces = true` (the switch): spans go to the collector the log events use,
+/// next to the logs, without a `trace_exporter` of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traces_true_sends_spans_next_to_the_logs() {
+    for transport in [OtlpTransport::HttpProto, OtlpTransport::Grpc] {
+        let receiver = OtlpReceiver::start();
+        let server = MockModelServer::start().await;
+        server.push(MockResponse::sse(sse::answer("r1", &["done"])));
+        let home = git_home(&server);
+        home.write_config(&mock_config(
+            &server,
+            "responses",
+            &format!(
+                "otel = {{ environment = \"test\", traces = true, exporter = {} }}",
+                receiver.exporter_toml(transport, &[])
+            ),
+        ));
+        let out = run(&home, &["exec", "hello"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let spans = receiver.spans();
+        let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
+        for name in ["codex.session", "codex.turn", "codex.api_request"] {
+            assert!(names.contains(&name), "{transport:?}: {names:?}");
+        }
+        assert!(
+            receiver
+                .logs()
+                .iter()
+                .any(|log| log.event_name == "codex.api_request"),
+            "{transport:?}: the log events still arrive"
+        );
+    }
 }
