@@ -23,6 +23,7 @@ use codex_core::review::priority_label;
 use codex_core::review::review_hint;
 use codex_core::review::review_user_message;
 use codex_core::review::to_sarif;
+use codex_core::review::write_verdict;
 use codex_protocol::protocol::Event;
 use codex_protocol::protocol::EventMsg;
 use codex_protocol::protocol::Op;
@@ -275,21 +276,7 @@ pub(crate) fn render_review_report(
             let _ = writeln!(text, "     {line}");
         }
     }
-    let verdict = output.overall_correctness.trim();
-    let verdict = if verdict.is_empty() {
-        "none given"
-    } else {
-        verdict
-    };
-    let _ = writeln!(
-        text,
-        "\nVerdict: {verdict} (confidence {:.2})",
-        output.overall_confidence_score
-    );
-    let explanation = output.overall_explanation.trim();
-    if !explanation.is_empty() {
-        let _ = writeln!(text, "{explanation}");
-    }
+    write_verdict(&mut text, output);
     text
 }
 

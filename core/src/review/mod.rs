@@ -26,6 +26,7 @@ pub use summary::finding_location;
 pub use summary::finding_title;
 pub use summary::findings_by_priority;
 pub use summary::review_summary_for_parent;
+pub use summary::write_verdict;
 
 use codex_protocol::protocol::ReviewRequest;
 use codex_protocol::protocol::ReviewTarget;

@@ -19,6 +19,26 @@ use super::review_hint;
 pub const REVIEW_RESULT_OPEN_TAG: &str = "<review_result>";
 pub const REVIEW_RESULT_CLOSE_TAG: &str = "</review_result>";
 
+/// Appends the reviewer's overall verdict (with its confidence) and explanation: the closing
+/// lines of every rendering of a review, for the parent thread and for `codex exec review`.
+pub fn write_verdict(text: &mut String, output: &ReviewOutputEvent) {
+    let verdict = output.overall_correctness.trim();
+    let verdict = if verdict.is_empty() {
+        "none given"
+    } else {
+        verdict
+    };
+    let _ = writeln!(
+        text,
+        "\nVerdict: {verdict} (confidence {:.2})",
+        output.overall_confidence_score
+    );
+    let explanation = output.overall_explanation.trim();
+    if !explanation.is_empty() {
+        let _ = writeln!(text, "{explanation}");
+    }
+}
+
 /// The findings most urgent first (`P0` before `P3`, invalid priorities last), keeping the
 /// reviewer's order within a priority. Front-ends number findings in this order, starting at 1,
 /// so "finding 2" means the same thing in the summary, the terminal and the JSON output.
@@ -106,21 +126,7 @@ pub fn review_summary_for_parent(
             }
         }
     }
-    let verdict = output.overall_correctness.trim();
-    let verdict = if verdict.is_empty() {
-        "none given"
-    } else {
-        verdict
-    };
-    let _ = writeln!(
-        text,
-        "\nVerdict: {verdict} (confidence {:.2})",
-        output.overall_confidence_score
-    );
-    let explanation = output.overall_explanation.trim();
-    if !explanation.is_empty() {
-        let _ = writeln!(text, "{explanation}");
-    }
+    write_verdict(&mut text, output);
     let _ = write!(text, "{REVIEW_RESULT_CLOSE_TAG}");
     text
 }

@@ -102,26 +102,17 @@ pub struct ReceivedLog {
 
 impl ReceivedLog {
     pub fn attr(&self, key: &str) -> Option<&OtlpValue> {
-        self.attributes
-            .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, value)| value)
+        find_attr(&self.attributes, key)
     }
 
     /// The value of a string attribute; panics when it is missing or not a string.
     pub fn str(&self, key: &str) -> &str {
-        match self.attr(key) {
-            Some(OtlpValue::Str(s)) => s,
-            other => panic!("attribute {key} is not a string: {other:?} in {self:#?}"),
-        }
+        str_attr(&self.attributes, key, self)
     }
 
     /// The value of an int attribute; panics when it is missing or not an int.
     pub fn int(&self, key: &str) -> i64 {
-        match self.attr(key) {
-            Some(OtlpValue::Int(i)) => *i,
-            other => panic!("attribute {key} is not an int: {other:?} in {self:#?}"),
-        }
+        int_attr(&self.attributes, key, self)
     }
 
     /// `event.name`, or "" when absent.
@@ -130,6 +121,32 @@ impl ReceivedLog {
             Some(OtlpValue::Str(s)) => s,
             _ => "",
         }
+    }
+}
+
+/// Attribute lookups shared by received logs and spans; `owner` is shown when one is missing.
+fn find_attr<'a>(attributes: &'a [(String, OtlpValue)], key: &str) -> Option<&'a OtlpValue> {
+    attributes
+        .iter()
+        .find(|(name, _)| name == key)
+        .map(|(_, value)| value)
+}
+
+fn str_attr<'a>(
+    attributes: &'a [(String, OtlpValue)],
+    key: &str,
+    owner: &impl std::fmt::Debug,
+) -> &'a str {
+    match find_attr(attributes, key) {
+        Some(OtlpValue::Str(s)) => s,
+        other => panic!("attribute {key} is not a string: {other:?} in {owner:#?}"),
+    }
+}
+
+fn int_attr(attributes: &[(String, OtlpValue)], key: &str, owner: &impl std::fmt::Debug) -> i64 {
+    match find_attr(attributes, key) {
+        Some(OtlpValue::Int(i)) => *i,
+        other => panic!("attribute {key} is not an int: {other:?} in {owner:#?}"),
     }
 }
 
@@ -157,26 +174,17 @@ pub struct ReceivedSpan {
 
 impl ReceivedSpan {
     pub fn attr(&self, key: &str) -> Option<&OtlpValue> {
-        self.attributes
-            .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, value)| value)
+        find_attr(&self.attributes, key)
     }
 
     /// The value of a string attribute; panics when it is missing or not a string.
     pub fn str(&self, key: &str) -> &str {
-        match self.attr(key) {
-            Some(OtlpValue::Str(s)) => s,
-            other => panic!("attribute {key} is not a string: {other:?} in {self:#?}"),
-        }
+        str_attr(&self.attributes, key, self)
     }
 
     /// The value of an int attribute; panics when it is missing or not an int.
     pub fn int(&self, key: &str) -> i64 {
-        match self.attr(key) {
-            Some(OtlpValue::Int(i)) => *i,
-            other => panic!("attribute {key} is not an int: {other:?} in {self:#?}"),
-        }
+        int_attr(&self.attributes, key, self)
     }
 }
 
